@@ -1,0 +1,32 @@
+# Two commands for a newcomer: `make demo` and `make test`. Each sets up what it needs.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test tools sandbox benchmark screenshots clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/rollback-console demo
+
+sandbox: setup
+	$(VENV)/bin/rollback-console sandbox serve --seed eli-maor --speed 20 --kubeconfig-out .cache/sandbox.kubeconfig
+
+tools: setup
+	$(PY) scripts/fetch_tools.py
+
+test: setup tools
+	$(PY) -m pytest
+
+benchmark: setup
+	$(PY) benchmarks/sandbox_scale.py
+
+clean:
+	rm -rf $(VENV) .tools .cache .pytest_cache

@@ -1,0 +1,93 @@
+"""A whole sandbox cluster: storage, API, controllers, seed, and its server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from .api import Api
+from .clock import ManualClock
+from .controllers.base import Context, ControllerManager
+from .controllers.deployment import DeploymentController
+from .controllers.endpoints import EndpointsController
+from .controllers.gc import GarbageCollector
+from .controllers.kubelet import Kubelet
+from .controllers.replicaset import ReplicaSetController
+from .seeds import SEEDS, seed_eli_maor, seed_system
+from .server import SandboxServer
+from .store import Storage
+
+# The seed's history is played out in simulated time ending about now.
+HISTORY_START = 9 * 86400.0
+SETTLE_HORIZON = 900.0  # simulated seconds a seeded rollout may take to settle
+
+
+class Sandbox:
+    def __init__(self, seed: str = "empty", *, history_window: int = 20000, now: float | None = None):
+        if seed not in SEEDS:
+            raise ValueError(f"unknown seed {seed!r}; choose one of: {', '.join(SEEDS)}")
+        wall = time.time() if now is None else now
+        self.clock = ManualClock(wall - HISTORY_START)
+        self.storage = Storage(window=history_window)
+        self.api = Api(self.storage, self.clock)
+        ctx = Context(self.api, self.clock)
+        self.kubelet = Kubelet(ctx)
+        self.manager = ControllerManager(
+            ctx,
+            [
+                GarbageCollector(ctx),
+                DeploymentController(ctx),
+                ReplicaSetController(ctx),
+                self.kubelet,
+                EndpointsController(ctx),
+            ],
+        )
+        seed_system(self.api)
+        self.settle()
+        if seed == "eli-maor":
+            seed_eli_maor(self.api, self.settle, self.advance)
+        self.advance(max(0.0, wall - self.clock.now()))
+
+    def settle(self) -> None:
+        self.manager.run_until_idle(SETTLE_HORIZON)
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.settle()
+
+    def go_live(self, speed: float, loop: asyncio.AbstractEventLoop) -> None:
+        self.clock.go_live(speed, loop)
+
+    def logs(self, namespace: str, pod: str, container: str, tail_lines: int | None, previous: bool) -> str:
+        return self.kubelet.logs(namespace, pod, container, tail_lines=tail_lines, previous=previous)
+
+
+@dataclass
+class Running:
+    """A sandbox served over HTTP on the current event loop."""
+
+    sandbox: Sandbox
+    runner: web.AppRunner
+    url: str
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+        self.sandbox.manager.stop()
+
+
+async def start(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0) -> Running:
+    """Serve `sandbox` and set its clock running at `speed`."""
+    server = SandboxServer(sandbox.api, sandbox.clock, logs=sandbox.logs)
+    runner = web.AppRunner(server.app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    sock = site._server.sockets[0]  # the port actually bound when asked for 0
+    bound_host, bound_port = sock.getsockname()[:2]
+    server.address = f"{bound_host}:{bound_port}"
+    url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+    sandbox.go_live(speed, asyncio.get_running_loop())
+    return Running(sandbox, runner, f"http://{url_host}:{bound_port}")
