@@ -429,7 +429,8 @@ def _merge_by_key(original: list, patch: list, key: str, fields: Mapping[str, _F
 
 def _partition(items: list, by: list, key: str) -> tuple[list, list]:
     """Split items into those present in `by` (by merge key for objects) and the rest."""
-    inside, outside = [], []
+    inside: list = []
+    outside: list = []
     for item in items:
         if key:
             if not isinstance(item, dict):

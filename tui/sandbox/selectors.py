@@ -158,7 +158,7 @@ class _LabelParser:
         return (_IDENTIFIER, lit) if keywords_are_values and tok in (IN, NOT_IN) else (tok, lit)
 
     def parse(self) -> list[Requirement]:
-        requirements = []
+        requirements: list[Requirement] = []
         while True:
             tok, lit = self._peek()
             if tok == _END:

@@ -158,8 +158,9 @@ class DeploymentController(Controller):
         # does not time out for the time it spent paused.
         self._check_paused_conditions(d)
 
-        if False:
-            pass
+        if d["spec"].get("paused"):
+            self._sync(d, rs_list)
+            return
 
         # Rollback is not re-entrant: clear the rollback request before anything else.
         if _get_rollback_to(d) is not None:
@@ -302,8 +303,7 @@ class DeploymentController(Controller):
         new_rs, old_rss = self._get_all_replica_sets_and_sync_revision(d, rs_list, False)
         self._scale(d, new_rs, old_rss)
         if d["spec"].get("paused") and _get_rollback_to(d) is None:
-            self._cleanup_deployment(old_rss, d)
-        self._sync_deployment_status(old_rss + [new_rs], new_rs, d)
+            self._sync_deployment_status(old_rss + [new_rs], new_rs, d)
 
     def _check_paused_conditions(self, d: dict) -> None:
         if not du.has_progress_deadline(d):

@@ -129,7 +129,7 @@ class ReplicaSetController(Controller):
                     continue  # someone else's
                 if matches:
                     claimed.append(pod)
-                elif not deleting:
+                elif False:
                     self._release(rs, pod)
                 continue
             if deleting or not matches or pod["metadata"].get("deletionTimestamp"):
