@@ -12,6 +12,7 @@ from .api import Api
 from .clock import ManualClock
 from .controllers.base import Context, ControllerManager
 from .controllers.deployment import DeploymentController
+from .controllers.disruption import DisruptionController
 from .controllers.endpoints import EndpointsController
 from .controllers.gc import GarbageCollector
 from .controllers.kubelet import Kubelet
@@ -43,6 +44,7 @@ class Sandbox:
                 ReplicaSetController(ctx),
                 self.kubelet,
                 EndpointsController(ctx),
+                DisruptionController(ctx),
             ],
         )
         seed_system(self.api)

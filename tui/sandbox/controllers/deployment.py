@@ -303,7 +303,8 @@ class DeploymentController(Controller):
         new_rs, old_rss = self._get_all_replica_sets_and_sync_revision(d, rs_list, False)
         self._scale(d, new_rs, old_rss)
         if d["spec"].get("paused") and _get_rollback_to(d) is None:
-            self._sync_deployment_status(old_rss + [new_rs], new_rs, d)
+            self._cleanup_deployment(old_rss, d)
+        self._sync_deployment_status(old_rss + [new_rs], new_rs, d)
 
     def _check_paused_conditions(self, d: dict) -> None:
         if not du.has_progress_deadline(d):

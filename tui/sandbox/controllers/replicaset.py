@@ -129,7 +129,7 @@ class ReplicaSetController(Controller):
                     continue  # someone else's
                 if matches:
                     claimed.append(pod)
-                elif False:
+                elif not deleting:
                     self._release(rs, pod)
                 continue
             if deleting or not matches or pod["metadata"].get("deletionTimestamp"):
