@@ -275,8 +275,6 @@ class Api:
                 raise errors.unsupported_media_type(patch_type)
         except PatchError as exc:
             raise errors.ApiError(exc.code, exc.reason, exc.message) from None
-        if not isinstance(patched, dict):
-            raise errors.bad_request("the patch did not result in an object")
         patched = self._decode(rt, patched)
         sent_rv = patched.get("metadata", {}).get("resourceVersion")
         if sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
