@@ -84,13 +84,14 @@ async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: 
         kubeconfig_out = Path(tempfile.mkdtemp(prefix="rollback-console-")) / "kubeconfig"
     namespace = APP_NAMESPACE if seed == "eli-maor" else "default"
     path = write_kubeconfig(kubeconfig_out, running.url, namespace)
-    print(f"sandbox ready: {running.url} kubeconfig={path}", flush=True)
-    if banner:
-        banner(path)
+    # Handlers first: a SIGTERM right after the ready line must still stop cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    print(f"sandbox ready: {running.url} kubeconfig={path}", flush=True)
+    if banner:
+        banner(path)
     await stop.wait()
     await running.stop()
     return 0

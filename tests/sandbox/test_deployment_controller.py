@@ -291,6 +291,27 @@ def test_conditions_while_pods_start(env):
     assert env.condition(du.PROGRESSING)["reason"] == "NewReplicaSetAvailable"
 
 
+def test_progressing_keeps_its_transition_time_while_progressing(env):
+    env.create(replicas=3)
+    env.run()
+    first = env.condition(du.PROGRESSING)
+    env.advance(30)
+    seen = _progressing_history(env)
+    env.set_image("nginx:1.26")
+    env.run()
+    name = env.new_rs()["metadata"]["name"]
+    reasons = [reason for _, reason, _ in seen]
+    # (the first entry is the finished first rollout, seen on the spec update)
+    assert reasons[:2] == ["NewReplicaSetAvailable", "NewReplicaSetCreated"]
+    assert reasons[-1] == "NewReplicaSetAvailable"
+    assert "ReplicaSetUpdated" in reasons
+    assert seen[-1][2] == f'ReplicaSet "{name}" has successfully progressed.'
+    last = env.condition(du.PROGRESSING)
+    # Status True throughout: the transition time is still the first rollout's; the update time moved.
+    assert last["lastTransitionTime"] == first["lastTransitionTime"]
+    assert parse_rfc3339(last["lastUpdateTime"]) > parse_rfc3339(first["lastUpdateTime"]) + 30
+
+
 def test_hash_is_stable_and_differs_per_template_and_collision_count():
     template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "a", "image": "x:1"}]}}
     other = copy.deepcopy(template)
@@ -586,6 +607,57 @@ def test_revision_history_limit_spares_replica_sets_with_pods(env):
     assert sorted(env.by_revision()) == [3]
 
 
+def test_cleanup_deletes_only_scaled_down_and_observed_replica_sets(env):
+    env.create(revisionHistoryLimit=0)
+    env.run()
+    d = env.deployment()
+    template = copy.deepcopy(env.new_rs()["spec"]["template"])
+
+    def old_rs(name: str, revision: int, spec: int, status: dict) -> dict:
+        t = copy.deepcopy(template)
+        t["spec"]["containers"][0]["image"] = f"nginx:{name}"
+        t["metadata"]["labels"][du.HASH_LABEL] = name
+        rs = env.api.create(REPLICASET, NS, {
+            "apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": f"web-{name}", "labels": t["metadata"]["labels"],
+                         "annotations": {du.REVISION_ANNOTATION: str(revision)},
+                         "ownerReferences": [du.new_controller_ref(d)]},
+            "spec": {"replicas": spec, "selector": {"matchLabels": t["metadata"]["labels"]}, "template": t},
+        })
+        rs = copy.deepcopy(rs)
+        rs["status"] = status
+        return env.api.update(REPLICASET, NS, rs["metadata"]["name"], rs, subresource="status")
+
+    rss = [
+        old_rs("wants", 11, 1, {"replicas": 0, "observedGeneration": 1}),       # spec not yet at zero
+        old_rs("draining", 12, 0, {"replicas": 1, "observedGeneration": 1}),    # pods still there
+        old_rs("unobserved", 13, 0, {"replicas": 0, "observedGeneration": 0}),  # RS controller behind
+        old_rs("gone", 14, 0, {"replicas": 0, "observedGeneration": 1}),
+    ]
+    env.dc._cleanup_deployment(rss, d)
+    left = {rs["metadata"]["name"] for rs in env.api.list(REPLICASET, NS)}
+    assert left == {env.new_rs()["metadata"]["name"], "web-wants", "web-draining", "web-unobserved"}
+
+
+def test_paused_deployment_cleans_up_old_revisions(env):
+    env.create(revisionHistoryLimit=5)
+    env.run()
+    for i in range(6, 9):
+        env.advance(1)
+        env.set_image(f"nginx:1.{i}")
+        env.run()
+    assert sorted(env.by_revision()) == [1, 2, 3, 4]
+    env.set_paused(True)
+    env.run()
+
+    def lower(d):
+        d["spec"]["revisionHistoryLimit"] = 1
+
+    env.edit(lower)
+    env.run()
+    assert sorted(env.by_revision()) == [3, 4]
+
+
 # ---- Recreate ----------------------------------------------------------------------------------
 
 
@@ -747,6 +819,38 @@ def test_scaling_mid_rollout_is_proportional(env):
     assert (old_rs["spec"]["replicas"], new_rs["spec"]["replicas"]) == (3, 5)
 
 
+def test_proportional_scale_down_rounds_half_away_from_zero_and_gives_leftovers_to_the_largest(env):
+    env.create(replicas=3, strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 2}})
+    env.run()
+    old = env.new_rs()["metadata"]["name"]
+    env.advance(1)
+    env.set_image("nginx:1.26-unready")
+    env.run(120)
+    new = env.new_rs()["metadata"]["name"]
+    assert (env.api.get(REPLICASET, NS, old)["spec"]["replicas"], env.api.get(REPLICASET, NS, new)["spec"]["replicas"]) == (1, 3)
+    before = len(env.scaling_events())
+    env.scale(1)
+    env.run(120)
+    # allowed 1+1 = 2, 2 to remove: new 3*2/4 = 1.5 -> 2 (Go rounds half away from zero): -1;
+    # old 1*2/4 = 0.5 -> 1: 0; the leftover -1 goes to the largest, the new RS. Then the
+    # rollout goes on and takes the old RS down (maxUnavailable is capped at 1 replica).
+    assert env.scaling_events()[before:] == [
+        f"Scaled down replica set {new} from 3 to 1",
+        f"Scaled down replica set {old} from 1 to 0",
+    ]
+
+
+def test_get_proportion_uses_go_rounding():
+    d = {"metadata": {}, "status": {}, "spec": {"replicas": 1, "strategy": {
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}}}
+    rs = {"metadata": {"annotations": {du.MAX_REPLICAS_ANNOTATION: "4"}}, "spec": {"replicas": 5}}
+    # 5 * 2 / 4 = 2.5 -> 3, so 5 -> 3 is -2 (Python's round() would give 2, -3).
+    assert du.get_proportion(rs, d, -10, 0) == -2
+    assert du.get_proportion(rs, d, -10, -9) == -1  # never past what is left to remove
+    rs["spec"]["replicas"] = 0
+    assert du.get_proportion(rs, d, 5, 0) == 0  # never from zero
+
+
 def test_scaling_a_settled_deployment(env):
     env.create(replicas=2)
     env.run()
@@ -879,16 +983,21 @@ def test_full_rolling_update_with_real_pods(full):
 
     def watch(change):
         if change.key == POD.key:
+            # Active pods, as maxSurge counts them: terminating pods (still in their
+            # grace period) are not, as on a real cluster.
             pods = [p for p in full.storage.items(POD.key, NS)
-                    if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
-            samples.append((len(pods), du.available_replica_count(full.replica_sets())))
+                    if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+                    and not p["metadata"].get("deletionTimestamp")]
+            ready = [p for p in pods if any(c.get("type") == "Ready" and c.get("status") == "True"
+                                            for c in (p.get("status") or {}).get("conditions") or ())]
+            samples.append((len(pods), len(ready)))
 
     full.storage.subscribe(watch)
     full.advance(1)
     full.set_image("nginx:1.26")
     full.run()
-    assert samples and max(n for n, _ in samples) <= 3
-    assert min(a for _, a in samples) >= 2
+    assert samples and max(n for n, _ in samples) == 3  # surged, never past maxSurge 1
+    assert min(r for _, r in samples) >= 2  # maxUnavailable 0: two ready pods all along
     new = full.new_rs()
     pods = _live_pods(full)
     assert len(pods) == 2

@@ -702,3 +702,68 @@ def test_gc_deletes_dependents_of_an_owner_that_never_existed_and_trims_dangling
     shared = env.get(CONFIGMAP, "shared")
     assert shared is not None
     assert [r["name"] for r in shared["metadata"]["ownerReferences"]] == ["keeper"]
+
+
+def test_node_heartbeat_is_refreshed_by_kubelet_activity(env: Env) -> None:
+    def heartbeat(name: str) -> str:
+        node = env.api.get(NODE, "", name)
+        return next(c for c in node["status"]["conditions"] if c["type"] == "Ready")["lastHeartbeatTime"]
+
+    env.pod("beat")
+    env.at(5)
+    node = env.get(POD, "beat")["spec"]["nodeName"]
+    assert heartbeat(node) == "2023-11-14T22:13:20Z"
+    env.at(400)
+    env.api.delete(POD, NS, "beat")
+    env.step()
+    assert heartbeat(node) == "2023-11-14T22:20:00Z"  # T0 + 400s
+
+
+def test_init_containers_complete_before_the_app_starts(env: Env) -> None:
+    env.pod("init", initContainers=[{"name": "migrate", "image": "example/migrate:1.0"}])
+    env.step()
+    p = env.get(POD, "init")
+    assert p["status"]["initContainerStatuses"][0]["state"] == {"waiting": {"reason": "PodInitializing"}}
+    assert container(p)["state"] == {"waiting": {"reason": "PodInitializing"}}
+    initialized = next(c for c in p["status"]["conditions"] if c["type"] == "Initialized")
+    assert initialized["status"] == "False" and initialized["reason"] == "ContainersNotInitialized"
+    env.at(2)
+    p = env.get(POD, "init")
+    terminated = p["status"]["initContainerStatuses"][0]["state"]["terminated"]
+    assert terminated["reason"] == "Completed" and terminated["exitCode"] == 0
+    assert ready(p) and state(p) == "running"
+    events = [(e["reason"], e["involvedObject"].get("fieldPath")) for e in env.events("init")]
+    assert ("Started", "spec.initContainers{migrate}") in events and ("Started", "spec.containers{app}") in events
+
+
+def test_restart_policy_never_leaves_a_crashed_pod_failed(env: Env) -> None:
+    env.pod("once", image="example/job:1.0-crashloop", restartPolicy="Never")
+    env.at(30)
+    p = env.get(POD, "once")
+    assert p["status"]["phase"] == "Failed"
+    assert container(p)["restartCount"] == 0 and container(p)["state"]["terminated"]["exitCode"] == 1
+    assert not env.events("once", "BackOff")
+
+
+def test_a_new_kubelet_adopts_pods_an_earlier_one_started(env: Env) -> None:
+    env.pod("veteran")
+    env.at(10)
+    before = env.get(POD, "veteran")
+    env.manager.stop()
+    ctx = Context(env.api, env.clock)
+    fresh = Kubelet(ctx)
+    manager = ControllerManager(ctx, [GarbageCollector(ctx), fresh])
+    manager.resync_all()
+    env.at(20)
+    after = env.get(POD, "veteran")
+    assert after["status"]["podIP"] == before["status"]["podIP"] and ready(after)
+    assert container(after)["containerID"] == container(before)["containerID"]
+    # Same node: the adopted pod's IP must have been reserved.
+    env.pod("rookie", nodeSelector={"kubernetes.io/hostname": before["spec"]["nodeName"]})
+    env.at(25)
+    rookie = env.get(POD, "rookie")
+    assert rookie["spec"]["nodeName"] == before["spec"]["nodeName"]
+    assert rookie["status"]["podIP"] != before["status"]["podIP"]
+    env.api.delete(POD, NS, "veteran")
+    env.at(25 + kubelet_mod.SHUTDOWN_SECONDS)
+    assert env.get(POD, "veteran") is None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import yaml
 from aiohttp import web
 
-from . import discovery, errors, printers
+from . import discovery, errors, openapi, printers
 from .api import APPLY_PATCH, PATCH_TYPES, Api
 from .clock import Clock
 from .fields import check_supported, field_set
@@ -129,6 +129,12 @@ class SandboxServer:
                 return _json(doc)
             if path in ("/healthz", "/readyz", "/livez"):
                 return web.Response(text="ok")
+            if path == "/openapi/v2":
+                return web.Response(body=openapi.v2_protobuf(), content_type=openapi.V2_CONTENT_TYPE)
+            if path.startswith("/openapi/v3"):
+                doc = openapi.v3(path)
+                if doc is not None:
+                    return _json(doc)
         target = parse_path(path)
         if target is None:
             if path.startswith("/openapi"):

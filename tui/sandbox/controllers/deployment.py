@@ -831,8 +831,9 @@ class DeploymentController(Controller):
             du.set_deployment_annotations_to(d, rs)
             performed = True
         else:
+            name = d["metadata"]["name"]
             self.recorder.event(d, WARNING, du.ROLLBACK_TEMPLATE_UNCHANGED,
-                                f'The rollback revision contains the same template as current deployment "{d["metadata"]["name"]}"')
+                                f'The rollback revision contains the same template as current deployment "{name}"')
         self._update_deployment_and_clear_rollback_to(d)
         return performed
 

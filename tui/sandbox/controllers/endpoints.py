@@ -44,21 +44,41 @@ class EndpointsController(Controller):
         # so a pod that stops matching (relabelled, deleted) wakes those Services.
         self._pod_services: dict[Key, set[str]] = {}
         self._service_pods: dict[Key, set[str]] = {}
+        # namespace -> {pod: labels} and namespace -> {service: selector}, kept from storage
+        # changes so neither a pod event nor a sync has to list the namespace.
+        self._pod_labels: dict[str, dict[str, dict]] = {}
+        self._selectors: dict[str, dict[str, dict]] = {}
+        for pod in self.ctx.storage.items(POD.key):
+            self._index(self._pod_labels, pod, pod["metadata"].get("labels") or {})
+        for svc in self.ctx.storage.items(SERVICE.key):
+            self._index(self._selectors, svc, _selector(svc))
+
+    @staticmethod
+    def _index(index: dict[str, dict[str, dict]], obj: dict, value: dict | None) -> None:
+        ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
+        if value is None:
+            bucket = index.get(ns)
+            if bucket is not None:
+                bucket.pop(name, None)
+        else:
+            index.setdefault(ns, {})[name] = value
 
     # ---- event handlers --------------------------------------------------
 
     def keys_for(self, change: Change) -> Iterable[Key]:
         ns = change.namespace
+        deleted = change.type == DELETED
         if change.key == SERVICE.key:
+            self._index(self._selectors, change.obj, None if deleted else _selector(change.obj))
             return [(ns, change.name)]
         if change.key == POD.key:
+            labels = change.obj["metadata"].get("labels") or {}
+            self._index(self._pod_labels, change.obj, None if deleted else labels)
             names = set(self._pod_services.get((ns, change.name), ()))
-            if change.type != DELETED:
-                labels = change.obj["metadata"].get("labels") or {}
-                for svc in self.ctx.storage.items(SERVICE.key, ns):
-                    selector = _selector(svc)
-                    if selector and all(labels.get(k) == v for k, v in selector.items()):
-                        names.add(svc["metadata"]["name"])
+            if not deleted:
+                for svc, selector in self._selectors.get(ns, {}).items():
+                    if all(labels.get(k) == v for k, v in selector.items()):
+                        names.add(svc)
             return [(ns, n) for n in sorted(names)]
         if change.key == ENDPOINTS.key:
             # Someone else touched (or removed) an Endpoints we manage: put it back.
@@ -94,8 +114,9 @@ class EndpointsController(Controller):
         if selector is None:
             self._remember(namespace, name, set())
             return  # no selector: Endpoints are the user's to manage
-        pods = [p for p in self.ctx.storage.items(POD.key, namespace)
-                if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
+        matching = sorted(pod for pod, labels in self._pod_labels.get(namespace, {}).items()
+                          if all(labels.get(k) == v for k, v in selector.items()))
+        pods = [p for p in (self.ctx.storage.get(POD.key, namespace, n) for n in matching) if p is not None]
         self._remember(namespace, name, {p["metadata"]["name"] for p in pods})
         self._sync_endpoints(svc, pods)
         self._sync_slices(svc, pods)

@@ -178,7 +178,7 @@ class GarbageCollector(Controller):
                 if by_kind(ref.get("apiVersion", ""), ref.get("kind", "")) is None:
                     solid.append(ref)  # a kind the sandbox does not serve: cannot tell, keep it
                 else:
-                    solid.append(ref)
+                    dangling.append(ref)
             elif owner.foreground:
                 waiting.append(ref)
             else:

@@ -56,6 +56,7 @@ BACKOFF_MAX = 300.0
 BACKOFF_EVENT_PERIOD = 10.0  # a pod in back-off is re-synced (and warned about) this often
 DEFAULT_PROBE_PERIOD = 10
 SHUTDOWN_SECONDS = 3.0  # how long a container takes to exit after SIGTERM
+NODE_STATUS_REPORT = 300.0  # nodeStatusReportFrequency: heartbeat at least this often (when active)
 REQUEST_LOG_INTERVAL = 5.0  # one access-log line per container this often
 LOG_LINES = 1000  # per container instance
 
@@ -258,8 +259,21 @@ class Kubelet(Controller):
         self.scheduler_events = EventRecorder(self.api, SCHEDULER_NAME)
         self._runs: dict[Key, PodRun] = {}
         self._unschedulable_seen: dict[Key, str] = {}
+        self._heartbeat_at: dict[str, float] = {}
+        # node -> its non-terminal pods, kept from storage changes for the scheduler's scoring.
+        self._node_pods: dict[str, set[Key]] = {name: set() for name in self.nodes}
+        for pod in self.ctx.storage.items(POD.key):
+            self._index_pod(pod, deleted=False)
         if register_nodes:
             self.register_nodes()
+
+    def _index_pod(self, pod: dict, deleted: bool) -> None:
+        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+        for pods in self._node_pods.values():
+            pods.discard(key)
+        node = (pod.get("spec") or {}).get("nodeName")
+        if not deleted and node in self._node_pods and not podutil.is_terminal(pod):
+            self._node_pods[node].add(key)
 
     # ---- nodes -----------------------------------------------------------
 
@@ -273,6 +287,27 @@ class Kubelet(Controller):
                 updated["status"] = self._node_status(node)
                 updated["metadata"].pop("resourceVersion", None)
                 self.api.update(NODE, "", node.name, updated, subresource="status", manager="kubelet")
+            self._heartbeat_at[node.name] = self.clock.now()
+
+    def _heartbeat(self, name: str) -> None:
+        """Refresh lastHeartbeatTime, at most every NODE_STATUS_REPORT simulated seconds.
+
+        Done when the node's kubelet is busy anyway rather than on a timer of its own, so
+        an idle sandbox has no timers left (`run_until_idle` stops when work is done).
+        """
+        last = self._heartbeat_at.get(name)
+        if last is not None and self.clock.elapsed(last) < NODE_STATUS_REPORT:
+            return
+        node = self.ctx.storage.get(NODE.key, "", name)
+        if node is None:
+            return
+        now = self.clock.now()
+        self._heartbeat_at[name] = now
+        status = dict(node.get("status") or {})
+        status["conditions"] = [{**c, "lastHeartbeatTime": rfc3339(now)} for c in status.get("conditions") or ()]
+        meta = {k: v for k, v in node["metadata"].items() if k != "resourceVersion"}
+        self.api.update(NODE, "", name, {**node, "metadata": meta, "status": status},
+                        subresource="status", manager="kubelet")
 
     def _node_object(self, node: NodeState) -> dict:
         return {
@@ -355,6 +390,7 @@ class Kubelet(Controller):
             return []
         key = (change.namespace, change.name)
         pod = change.obj
+        self._index_pod(pod, deleted=change.type == DELETED)
         run = self._runs.get(key)
         if change.type == DELETED:
             return [key] if run is not None or key in self._unschedulable_seen else []
@@ -395,6 +431,7 @@ class Kubelet(Controller):
             self._runs[key] = run
         if run.finished:
             return
+        self._heartbeat(run.node)
         if run.timer_at is not None and run.timer_at <= self.clock.now() + _EPS:
             run.timer_at = None
         self._advance(run, pod)
@@ -428,12 +465,7 @@ class Kubelet(Controller):
         if not feasible:
             self._mark_unschedulable(pod, len(nodes), reasons)
             return pod
-        load = {name: 0 for name in feasible}
-        for other in self.ctx.storage.items(POD.key):
-            node = other["spec"].get("nodeName")
-            if node in load and not podutil.is_terminal(other):
-                load[node] += 1
-        target = min(feasible, key=lambda n: (load[n], n))
+        target = min(feasible, key=lambda n: (len(self._node_pods[n]), n))
         bound = bind_pod(self.ctx.storage, pod, target, self.clock.now())
         if bound is None:
             return None
@@ -798,9 +830,9 @@ class Kubelet(Controller):
         status = self._status(run, pod, old)
         if status == old:
             return
-        updated = copy.deepcopy(pod)
-        updated["status"] = status
-        updated["metadata"].pop("resourceVersion", None)
+        # Shallow: the Api copies what it is given, and only the status is taken from it.
+        meta = {k: v for k, v in pod["metadata"].items() if k != "resourceVersion"}
+        updated = {**pod, "metadata": meta, "status": status}
         written = self.api.update(POD, run.namespace, run.name, updated, subresource="status", manager="kubelet")
         run.written_rv = written["metadata"].get("resourceVersion")
 

@@ -41,9 +41,14 @@ class ReplicaSetController(Controller):
     def __init__(self, ctx):
         super().__init__(ctx)
         self.recorder = EventRecorder(self.api, "replicaset-controller")
-        # (namespace, pod) -> name of the ReplicaSet its controllerRef named when last seen,
-        # so a pod whose owner changes also wakes the previous owner (upstream's updatePod).
-        self._pod_owner: dict[Key, str] = {}
+        # Pod indexes kept from storage changes, so a sync never scans the namespace:
+        # (namespace, pod) -> (uid, kind, name) of its controller (None for an orphan),
+        # controller uid -> its pods, namespace -> orphan pod names.
+        self._pod_controller: dict[Key, tuple[str, str, str] | None] = {}
+        self._owned: dict[str, set[Key]] = {}
+        self._orphans: dict[str, set[str]] = {}
+        for pod in self.ctx.storage.items(POD.key):
+            self._index_pod(pod, deleted=False)
 
     # ---- event handlers --------------------------------------------------
 
@@ -53,24 +58,48 @@ class ReplicaSetController(Controller):
         if change.key != POD.key:
             return []
         pod = change.obj
-        ns, name = change.namespace, change.name
+        ns = change.namespace
+        previous = self._index_pod(pod, deleted=change.type == DELETED)
+        current = self._pod_controller.get((ns, change.name))
         keys: list[Key] = []
+        # updatePod: a pod whose controller changed also wakes the previous one.
+        if previous and previous != current and previous[1] == "ReplicaSet":
+            keys.append((ns, previous[2]))
         ref = podutil.controller_ref(pod)
-        owner = ref["name"] if ref and ref.get("kind") == "ReplicaSet" else None
-        previous = self._pod_owner.pop((ns, name), None) if change.type == DELETED else self._pod_owner.get((ns, name))
-        if change.type != DELETED:
-            if owner:
-                self._pod_owner[(ns, name)] = owner
-            else:
-                self._pod_owner.pop((ns, name), None)
-        if previous and previous != owner:
-            keys.append((ns, previous))
-        if owner:
-            keys.append((ns, owner))
-        elif ref is None and change.type != DELETED and not pod["metadata"].get("deletionTimestamp"):
+        if ref is not None:
+            if ref.get("kind") == "ReplicaSet":
+                keys.append((ns, ref["name"]))
+        elif change.type != DELETED and not pod["metadata"].get("deletionTimestamp"):
             # An orphan: every ReplicaSet whose selector matches may adopt it.
             keys.extend((ns, rs["metadata"]["name"]) for rs in self._matching_replica_sets(pod))
         return keys
+
+    def _index_pod(self, pod: dict, deleted: bool) -> tuple[str, str, str] | None:
+        """Record `pod` in the indexes; answer its controller as previously indexed."""
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        key = (ns, name)
+        previous = self._pod_controller.pop(key, None)
+        if previous is not None:
+            owned = self._owned.get(previous[0])
+            if owned is not None:
+                owned.discard(key)
+                if not owned:
+                    del self._owned[previous[0]]
+        else:
+            orphans = self._orphans.get(ns)
+            if orphans is not None:
+                orphans.discard(name)
+        if deleted:
+            return previous
+        ref = podutil.controller_ref(pod)
+        if ref is not None and ref.get("uid"):
+            current = (ref["uid"], ref.get("kind", ""), ref.get("name", ""))
+            self._pod_controller[key] = current
+            self._owned.setdefault(current[0], set()).add(key)
+        else:
+            self._pod_controller[key] = None
+            self._orphans.setdefault(ns, set()).add(name)
+        return previous
 
     def all_keys(self) -> Iterable[Key]:
         return [(rs["metadata"]["namespace"], rs["metadata"]["name"]) for rs in self.storage_items(REPLICASET)]
@@ -96,7 +125,7 @@ class ReplicaSetController(Controller):
         selector = _selector(rs)
         if selector is None:
             return  # an invalid selector is reported by validation; nothing to manage
-        all_pods = list(self.storage_items(POD, namespace))
+        all_pods = self._candidate_pods(rs)
         active = [p for p in all_pods if podutil.is_pod_active(p)]
         active = self._claim_pods(rs, selector, active)
         terminating = [
@@ -105,7 +134,7 @@ class ReplicaSetController(Controller):
         ]
         manage_error = None
         if not rs["metadata"].get("deletionTimestamp"):
-            manage_error = self._manage_replicas(rs, active, all_pods)
+            manage_error = self._manage_replicas(rs, active)
         rs = self.ctx.storage.get(REPLICASET.key, namespace, name) or rs
         self._update_status(rs, active, terminating, manage_error)
         min_ready = rs["spec"].get("minReadySeconds") or 0
@@ -114,6 +143,17 @@ class ReplicaSetController(Controller):
             if waits:
                 # Requeue for the moment the next ready pod becomes available.
                 self.enqueue_after(min(waits), namespace, name)
+
+    def _pods(self, keys: Iterable[Key]) -> list[dict]:
+        found = (self.ctx.storage.get(POD.key, ns, name) for ns, name in sorted(keys))
+        return [p for p in found if p is not None]
+
+    def _candidate_pods(self, rs: dict) -> list[dict]:
+        """What ClaimPods looks at: the pods this ReplicaSet controls, and the namespace's orphans."""
+        ns = rs["metadata"]["namespace"]
+        keys = set(self._owned.get(rs["metadata"]["uid"], ()))
+        keys.update((ns, name) for name in self._orphans.get(ns, ()))
+        return self._pods(keys)
 
     # ---- adoption (ControllerRefManager.ClaimPods) -------------------------
 
@@ -170,13 +210,13 @@ class ReplicaSetController(Controller):
 
     # ---- manageReplicas ------------------------------------------------------
 
-    def _manage_replicas(self, rs: dict, active: list[dict], all_pods: list[dict]) -> errors.ApiError | None:
+    def _manage_replicas(self, rs: dict, active: list[dict]) -> errors.ApiError | None:
         wanted = rs["spec"].get("replicas", 1)
         diff = len(active) - wanted
         if diff < 0:
             return self._create_pods(rs, min(-diff, BURST_REPLICAS))
         if diff > 0:
-            victims = self._pods_to_delete(rs, active, all_pods, min(diff, BURST_REPLICAS))
+            victims = self._pods_to_delete(rs, active, min(diff, BURST_REPLICAS))
             return self._delete_pods(rs, victims)
         return None
 
@@ -218,10 +258,10 @@ class ReplicaSetController(Controller):
             self.recorder.event(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {meta['name']}")
         return failure
 
-    def _pods_to_delete(self, rs: dict, active: list[dict], all_pods: list[dict], count: int) -> list[dict]:
+    def _pods_to_delete(self, rs: dict, active: list[dict], count: int) -> list[dict]:
         if count >= len(active):
             return list(active)
-        related = self._related_pods(rs, all_pods)
+        related = self._related_pods(rs)
         on_node: dict[str, int] = {}
         for pod in related:
             if podutil.is_pod_active(pod):
@@ -230,18 +270,17 @@ class ReplicaSetController(Controller):
         ranked = rank_pods_for_deletion(active, on_node, self.clock.now())
         return ranked[:count]
 
-    def _related_pods(self, rs: dict, all_pods: list[dict]) -> list[dict]:
+    def _related_pods(self, rs: dict) -> list[dict]:
         """getIndirectlyRelatedPods: pods of every ReplicaSet with the same controller as this one."""
         owner = podutil.controller_ref(rs)
-        if owner is None:
-            uids = {rs["metadata"]["uid"]}
-        else:
-            uids = {
+        uids = {rs["metadata"]["uid"]}
+        if owner is not None:
+            uids |= {
                 other["metadata"]["uid"]
                 for other in self.storage_items(REPLICASET, rs["metadata"]["namespace"])
                 if (ref := podutil.controller_ref(other)) is not None and ref.get("uid") == owner.get("uid")
-            } | {rs["metadata"]["uid"]}
-        return [p for p in all_pods if (ref := podutil.controller_ref(p)) is not None and ref.get("uid") in uids]
+            }
+        return self._pods(key for uid in uids for key in self._owned.get(uid, ()))
 
     # ---- status --------------------------------------------------------------
 
@@ -250,9 +289,8 @@ class ReplicaSetController(Controller):
         current = rs.get("status") or {}
         if status == current:
             return
-        updated = copy.deepcopy(rs)
-        updated["status"] = status
-        updated["metadata"].pop("resourceVersion", None)
+        meta = {k: v for k, v in rs["metadata"].items() if k != "resourceVersion"}
+        updated = {**rs, "metadata": meta, "status": status}  # the Api copies it
         self.api.update(REPLICASET, rs["metadata"]["namespace"], rs["metadata"]["name"], updated,
                         subresource="status", manager=MANAGER)
 
