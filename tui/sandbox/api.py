@@ -179,8 +179,15 @@ class Api:
     def _merge_for_subresource(self, rt: ResourceType, old: dict, new: dict, subresource: str | None) -> dict:
         """Status writes touch only status; main writes leave status alone."""
         if subresource == "status":
+            # Status strategies keep the old spec and labels but take other
+            # metadata: the deployment controller sets its revision annotation so.
             merged = copy.deepcopy(old)
             merged["status"] = new.get("status", {})
+            annotations = new.get("metadata", {}).get("annotations")
+            if annotations:
+                merged["metadata"]["annotations"] = annotations
+            else:
+                merged["metadata"].pop("annotations", None)
             return merged
         if rt.has_status and "status" in old:
             new["status"] = copy.deepcopy(old["status"])

@@ -149,8 +149,8 @@ def _pod_template(owner_spec: dict) -> None:
 
 def _pod(obj: dict) -> None:
     spec = obj.setdefault("spec", {})
-    # Pod-only defaults: templates keep these unset, so a new ReplicaSet's
-    # template still equals the Deployment's.
+    # Pod-only defaults: upstream keeps new defaults off templates, where they
+    # would change every workload's template and roll it out on upgrade.
     for container in _dicts(spec, "containers") + _dicts(spec, "initContainers"):
         _requests_from_limits(container.get("resources") or {})
         if spec.get("hostNetwork"):
@@ -180,7 +180,7 @@ def _admit_pod(spec: dict) -> None:
         _set_if_nil(spec, "priority", 0)
         _set_if_nil(spec, "preemptionPolicy", "PreemptLowerPriority")
     _set_if_zero(spec, "serviceAccountName", spec.get("serviceAccount") or "default")
-    tolerations = spec.setdefault("tolerations", [])
+    tolerations = spec["tolerations"] = spec.get("tolerations") or []
     for taint in (_NOT_READY_TAINT, _UNREACHABLE_TAINT):
         if not any(_tolerates_no_execute(t, taint) for t in tolerations):
             tolerations.append({"key": taint, "operator": "Exists", "effect": "NoExecute",
@@ -188,9 +188,7 @@ def _admit_pod(spec: dict) -> None:
 
 
 def _tolerates_no_execute(toleration: dict, taint: str) -> bool:
-    key = toleration.get("key", "")
-    matches_key = key == taint or (key == "" and toleration.get("operator") == "Exists")
-    return matches_key and toleration.get("effect", "") in ("", "NoExecute")
+    return toleration.get("key", "") in ("", taint) and toleration.get("effect", "") in ("", "NoExecute")
 
 
 def _pod_spec(spec: dict) -> None:
@@ -326,7 +324,7 @@ def _secret(obj: dict) -> None:
     # stringData is write-only: the apiserver folds it into data when decoding.
     string_data = obj.pop("stringData", None) or {}
     if string_data:
-        data = obj.setdefault("data", {})
+        data = obj["data"] = obj.get("data") or {}
         for key, value in string_data.items():
             data[key] = base64.b64encode(value.encode()).decode()
     _set_if_zero(obj, "type", "Opaque")

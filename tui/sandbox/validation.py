@@ -330,13 +330,13 @@ def _object_name(meta: dict, name_rule: Callable[[str], list[str]]) -> list[Fiel
     name = meta.get("name")
     if name:
         errors += _invalid_each("metadata.name", name, name_rule(name))
-    elif not generate_name:  # the server generates the name after validation here
+    elif not generate_name:  # otherwise the name is still to be generated
         errors.append(_required("metadata.name", "name or generateName is required"))
     return errors
 
 
 def _mask_trailing_dash(prefix: str) -> str:
-    """A generateName may end in '-' since a suffix follows (upstream swaps its last two chars)."""
+    """A generateName may end in '-' as a suffix follows (upstream replaces the last two chars by "a")."""
     return prefix[:-2] + "a" if len(prefix) > 1 and prefix.endswith("-") else prefix
 
 

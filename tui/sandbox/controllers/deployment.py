@@ -263,25 +263,11 @@ class DeploymentController(Controller):
         return result
 
     def _update_status(self, d: dict) -> None:
-        """UpdateStatus, then refresh `d` in place from the response.
-
-        apps/v1's status strategy keeps metadata changes other than labels,
-        which is how the controller sets the Deployment's revision annotation.
-        Should the Api keep only .status on a status write, the annotations
-        are written with a plain update afterwards.
-        """
+        """UpdateStatus (which also carries the revision annotation), then refresh `d` from the response."""
         md = d["metadata"]
         if md.get("annotations"):
             md["annotations"] = dict(sorted(md["annotations"].items()))
-        want = copy.deepcopy(md.get("annotations") or {})
         result = self.api.update(DEPLOYMENT, md["namespace"], md["name"], d, subresource="status", manager=MANAGER)
-        if (result["metadata"].get("annotations") or {}) != want:
-            fixed = copy.deepcopy(result)
-            if want:
-                fixed["metadata"]["annotations"] = want
-            else:
-                fixed["metadata"].pop("annotations", None)
-            result = self.api.update(DEPLOYMENT, md["namespace"], md["name"], fixed, manager=MANAGER)
         d.clear()
         d.update(copy.deepcopy(result))
 
