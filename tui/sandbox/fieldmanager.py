@@ -186,18 +186,94 @@ def _without(entries: list[dict], paths: set[Path]) -> list[dict]:
     return out
 
 
+def _skipped(prefix: Path, name: str) -> bool:
+    return (not prefix and name in ("apiVersion", "kind")) or (prefix == ("f:metadata",) and name in _SKIP_META)
+
+
+def _subtree(value: Any, path: Path) -> set[Path]:
+    return fieldset(value, path) or {path}
+
+
+def diff(old: Any, new: Any, prefix: Path = ()) -> tuple[set[Path], set[Path]]:
+    """(paths set or changed in `new`, subtrees gone from `old`), walking only what differs."""
+    changed: set[Path] = set()
+    removed: set[Path] = set()
+    if old == new:
+        return changed, removed
+    if isinstance(old, dict) and isinstance(new, dict):
+        for name, value in new.items():
+            if _skipped(prefix, name):
+                continue
+            path = prefix + (f"f:{name}",)
+            if name not in old:
+                changed |= _subtree(value, path)
+            elif old[name] != value:
+                c, r = diff(old[name], value, path)
+                changed |= c
+                removed |= r
+        removed |= {prefix + (f"f:{name}",) for name in old.keys() - new.keys() if not _skipped(prefix, name)}
+        return changed, removed
+    if isinstance(old, list) and isinstance(new, list) and prefix:
+        keys = _list_key(old + new)
+        if keys:
+            before = {_key_element(i, keys): i for i in old}
+            after = {_key_element(i, keys): i for i in new}
+            for k, item in after.items():
+                element = prefix + (k,)
+                if k not in before:
+                    changed |= {element + (".",)} | fieldset(item, element)
+                elif before[k] != item:
+                    c, r = diff(before[k], item, element)
+                    changed |= c
+                    removed |= r
+            removed |= {prefix + (k,) for k in before.keys() - after.keys()}
+            return changed, removed
+    if isinstance(old, (dict, list)) and old:
+        removed.add(prefix)  # a structure replaced wholesale: its old parts are gone
+    changed |= _subtree(new, prefix) if prefix else set()
+    return changed, removed
+
+
+def _owns_any(tree: dict, paths: set[Path]) -> bool:
+    """Whether an entry's fieldsV1 tree owns any of `paths` or anything below one."""
+    for path in paths:
+        node = tree
+        for element in path:
+            if not node:  # a leaf owned atomically above the path
+                break
+            if element not in node:
+                node = None
+                break
+            node = node[element]
+        if node is not None:
+            return True
+    return False
+
+
+def _prune(paths: set[Path], changed: set[Path], removed: set[Path]) -> set[Path]:
+    return {p for p in paths if p not in changed and not any(p[: len(r)] == r for r in removed)}
+
+
 def record_update(old: dict | None, new: dict, manager: str, *, now: str, api_version: str, subresource: str = "") -> None:
-    """An Update operation owns the fields it changed or added."""
-    before = fieldset(old) if old else set()
-    after = fieldset(new)
-    changed = {p for p in after if p not in before or _lookup(old, p) != _lookup(new, p)}
+    """An Update operation owns the fields it changed or added; nobody keeps fields that are gone."""
     entries = _entries(old) if old else []
-    if changed:
-        entries = _without(entries, changed)
-        mine = next((e for e in entries if e["manager"] == manager and e["operation"] == "Update"
-                     and e.get("subresource", "") == subresource), None)
-        owned = from_fields_v1(mine["fieldsV1"]) if mine else set()
-        entries = _replace_entry(entries, _entry(manager, "Update", api_version, now, (owned | changed) & after, subresource))
+    changed, removed = diff(old or {}, new)
+    if changed or removed:
+        touched = changed | removed
+        kept = []
+        mine_paths: set[Path] = set()
+        for e in entries:
+            is_mine = (e["manager"], e["operation"], e.get("subresource", "")) == (manager, "Update", subresource)
+            tree = e.get("fieldsV1") or {}
+            if is_mine:
+                mine_paths = _prune(from_fields_v1(tree), set(), removed)
+            elif _owns_any(tree, touched):
+                owned = _prune(from_fields_v1(tree), changed, removed)
+                if owned:
+                    kept.append({**e, "fieldsV1": to_fields_v1(owned)})
+            else:
+                kept.append(e)
+        entries = _replace_entry(kept, _entry(manager, "Update", api_version, now, mine_paths | changed, subresource))
     if entries:
         new["metadata"]["managedFields"] = entries
     else:

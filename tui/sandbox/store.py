@@ -9,6 +9,7 @@ write stores a new dict, so readers may hold on to what they were given.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ class Storage:
     def __init__(self, window: int = 20000):
         self.rv = 1
         self._objects: dict[str, dict[tuple[str, str], dict]] = defaultdict(dict)
+        # Sorted keys per bucket, rebuilt only after an add or a removal.
+        self._order: dict[str, list[tuple[str, str]]] = {}
         self._log: deque[Change] = deque(maxlen=window)
         self._listeners: list[Callable[[Change], None]] = []
 
@@ -49,9 +52,17 @@ class Storage:
     def items(self, key: str, namespace: str | None = None) -> Iterator[dict]:
         """Objects in key order (namespace, then name), like etcd's range reads."""
         bucket = self._objects[key]
-        for ns_name in sorted(bucket):
-            if namespace is None or ns_name[0] == namespace:
-                yield bucket[ns_name]
+        order = self._order.get(key)
+        if order is None:
+            order = self._order[key] = sorted(bucket)
+        if namespace is not None:
+            start = bisect.bisect_left(order, (namespace, ""))
+            end = bisect.bisect_left(order, (namespace + "\0", ""))
+            order = order[start:end]
+        for ns_name in order:
+            obj = bucket.get(ns_name)
+            if obj is not None:
+                yield obj
 
     def count(self, key: str) -> int:
         return len(self._objects[key])
@@ -61,6 +72,8 @@ class Storage:
         meta = obj["metadata"]
         ns_name = (meta.get("namespace", ""), meta["name"])
         kind = MODIFIED if ns_name in self._objects[key] else ADDED
+        if kind == ADDED:
+            self._order.pop(key, None)
         self.rv += 1
         meta["resourceVersion"] = str(self.rv)
         self._objects[key][ns_name] = obj
@@ -71,6 +84,7 @@ class Storage:
         """Delete; the DELETED event carries the object at a new resourceVersion."""
         meta = obj["metadata"]
         self._objects[key].pop((meta.get("namespace", ""), meta["name"]), None)
+        self._order.pop(key, None)
         self.rv += 1
         gone = {**obj, "metadata": {**meta, "resourceVersion": str(self.rv)}}
         self._emit(Change(DELETED, key, gone, self.rv))
