@@ -9,11 +9,11 @@ controller is defaulted exactly like one posted by kubectl.
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import secrets as _secrets
 import uuid
 
+from .jsoncopy import clone
 from . import errors, fields
 from .clock import Clock, rfc3339
 from .defaults import apply_defaults
@@ -181,7 +181,7 @@ class Api:
         if subresource == "status":
             # Status strategies keep the old spec and labels but take other
             # metadata: the deployment controller sets its revision annotation so.
-            merged = copy.deepcopy(old)
+            merged = clone(old)
             merged["status"] = new.get("status", {})
             annotations = new.get("metadata", {}).get("annotations")
             if annotations:
@@ -190,7 +190,7 @@ class Api:
                 merged["metadata"].pop("annotations", None)
             return merged
         if rt.has_status and "status" in old:
-            new["status"] = copy.deepcopy(old["status"])
+            new["status"] = clone(old["status"])
         return new
 
     def _store_update(
@@ -338,7 +338,7 @@ class Api:
         self._check_preconditions(rt, old, preconditions or {})
         if propagation not in (None, "Background", "Foreground", "Orphan"):
             raise errors.ApiError(422, "Invalid", f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "{propagation}": supported values: "Foreground", "Background", "Orphan", "nil"')
-        obj = copy.deepcopy(old)
+        obj = clone(old)
         meta = obj["metadata"]
         finalizers = list(meta.get("finalizers") or [])
         if propagation == "Orphan" and "orphan" not in finalizers:
@@ -400,7 +400,7 @@ class Api:
         if current is None or current["metadata"]["uid"] != obj["metadata"]["uid"]:
             return
         if current["metadata"].get("finalizers"):
-            updated = copy.deepcopy(current)
+            updated = clone(current)
             updated["metadata"]["deletionGracePeriodSeconds"] = 0
             updated["metadata"].pop("resourceVersion", None)
             self.storage.put(rt.key, updated)
@@ -412,7 +412,7 @@ class Api:
     def _decode(self, rt: ResourceType, body) -> dict:
         if not isinstance(body, dict):
             raise errors.bad_request("the object provided is not a JSON object")
-        obj = copy.deepcopy(body)
+        obj = clone(body)
         if rt is EVENTS_V1:
             obj = event_from_v1(obj)
             want_api, want_kind = "v1", "Event"

@@ -13,9 +13,9 @@ and reports conflicts with other managers unless forced, as the apiserver does.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
+from .jsoncopy import clone
 
 # Tried in order: the first key(s) every element has names the element.
 _LIST_KEYS = (
@@ -141,25 +141,25 @@ def merge(live: Any, config: Any) -> Any:
     if isinstance(live, dict) and isinstance(config, dict):
         out = dict(live)
         for name, value in config.items():
-            out[name] = merge(live.get(name), value) if name in live else copy.deepcopy(value)
+            out[name] = merge(live.get(name), value) if name in live else clone(value)
         return out
     if isinstance(live, list) and isinstance(config, list):
         keys = _list_key(live + config)
         if keys:
-            out = [copy.deepcopy(i) for i in live]
+            out = [clone(i) for i in live]
             index = {_key_element(i, keys): n for n, i in enumerate(out)}
             for item in config:
                 k = _key_element(item, keys)
                 if k in index:
                     out[index[k]] = merge(out[index[k]], item)
                 else:
-                    out.append(copy.deepcopy(item))
+                    out.append(clone(item))
             return out
-    return copy.deepcopy(config)
+    return clone(config)
 
 
 def _entries(obj: dict | None) -> list[dict]:
-    return copy.deepcopy((obj or {}).get("metadata", {}).get("managedFields") or [])
+    return clone((obj or {}).get("metadata", {}).get("managedFields") or [])
 
 
 def _entry(manager: str, operation: str, api_version: str, now: str, paths: set[Path], subresource: str) -> dict:

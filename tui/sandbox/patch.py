@@ -10,7 +10,6 @@ Failures carry the status code, reason and message the apiserver answers with
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from decimal import Decimal
@@ -19,6 +18,7 @@ from typing import Any, NamedTuple
 
 import jsonpatch
 import jsonpointer
+from .jsoncopy import clone
 
 
 class PatchError(Exception):
@@ -54,7 +54,7 @@ MAX_JSON_PATCH_OPERATIONS = 10000
 def apply_json_patch(obj: dict, ops: Any) -> dict:
     """Apply an RFC 6902 patch (already JSON-decoded) to a copy of obj."""
     if ops is None:  # JSON null decodes to an empty jsonpatch.Patch
-        return copy.deepcopy(obj)
+        return clone(obj)
     if not isinstance(ops, list):
         raise _bad_request(f"json: cannot unmarshal {_json_type(ops)} into Go value of type jsonpatch.Patch")
     for op in ops:
@@ -63,8 +63,8 @@ def apply_json_patch(obj: dict, ops: Any) -> dict:
     if len(ops) > MAX_JSON_PATCH_OPERATIONS:
         raise PatchError(413, "RequestEntityTooLarge", "Request entity too large: The allowed maximum operations "
                          f"in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, got {len(ops)}")
-    doc: Any = copy.deepcopy(obj)
-    for op in copy.deepcopy(ops):  # values get spliced into doc: they must not alias the caller's patch
+    doc: Any = clone(obj)
+    for op in clone(ops):  # values get spliced into doc: they must not alias the caller's patch
         if op is None:
             raise _rejected()  # json-patch finds no operation kind in it
         op = _as_upstream_applies(doc, op)
@@ -106,7 +106,7 @@ def apply_merge_patch(obj: dict, patch: Any) -> dict:
         return _require_object(_pruned(patch))
     if not isinstance(patch, dict):
         raise _bad_request("Invalid JSON Patch")
-    return _merge_json(copy.deepcopy(obj), patch)
+    return _merge_json(clone(obj), patch)
 
 
 def _merge_json(target: dict, patch: dict) -> dict:
@@ -246,11 +246,11 @@ def apply_strategic_merge_patch(obj: dict, patch: Any, kind: str) -> dict:
     if schema is None:
         raise PatchError(415, "UnsupportedMediaType", _NO_STRATEGIC_MERGE)
     if patch is None:  # JSON null decodes to an empty patch map
-        return copy.deepcopy(obj)
+        return clone(obj)
     if not isinstance(patch, dict):
         raise _bad_request(f"json: cannot unmarshal {_json_type(patch)} into Go value of type {_MAP}")
     # Merging consumes the patch and edits the original in place, so both are private copies.
-    return _merge_map(copy.deepcopy(obj), copy.deepcopy(patch), schema)
+    return _merge_map(clone(obj), clone(patch), schema)
 
 
 def _merge_map(original: dict, patch: dict, schema: Mapping[str, _Field]) -> dict:

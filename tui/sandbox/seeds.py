@@ -8,10 +8,10 @@ simulated past time, so ages look like a real week of releases).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .jsoncopy import clone
 from .api import STRATEGIC_PATCH, Api
 from .resources import DEPLOYMENT, NAMESPACE, PDB, SERVICE
 
@@ -104,7 +104,7 @@ def deployment(c: Component, version: str, cause: str) -> dict:
         "replicas": c.replicas,
         "revisionHistoryLimit": c.history_limit,
         "selector": {"matchLabels": labels(c.name)},
-        "strategy": copy.deepcopy(c.strategy),
+        "strategy": clone(c.strategy),
         "progressDeadlineSeconds": c.progress_deadline,
         "template": {
             "metadata": {"labels": {**labels(c.name), "serving": "true"}},

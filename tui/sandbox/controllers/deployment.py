@@ -17,10 +17,10 @@ every write it made itself; writes go through `Api` as manager
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterable
 
+from ..jsoncopy import clone
 from ..errors import ApiError
 from ..resources import DEPLOYMENT, POD, REPLICASET
 from ..store import DELETED, Change
@@ -125,7 +125,7 @@ class DeploymentController(Controller):
                 return
             raise
         self._written = {}
-        d = copy.deepcopy(current)
+        d = clone(current)
         try:
             self._sync_deployment(d)
         except _NamespaceTerminating:
@@ -227,13 +227,13 @@ class DeploymentController(Controller):
         if fresh["metadata"].get("deletionTimestamp"):
             raise ApiError(409, "Conflict", f"{d['metadata']['namespace']}/{d['metadata']['name']} has just been deleted at "
                            f"{fresh['metadata']['deletionTimestamp']}")
-        body = copy.deepcopy(rs)
+        body = clone(rs)
         refs = [r for r in body["metadata"].get("ownerReferences") or () if r.get("uid") != d["metadata"]["uid"]]
         body["metadata"]["ownerReferences"] = refs + [du.new_controller_ref(d)]
         return self._write_rs(body)
 
     def _release(self, rs: dict, d: dict) -> None:
-        body = copy.deepcopy(rs)
+        body = clone(rs)
         refs = [r for r in body["metadata"].get("ownerReferences") or () if r.get("uid") != d["metadata"]["uid"]]
         if refs:
             body["metadata"]["ownerReferences"] = refs
@@ -269,14 +269,14 @@ class DeploymentController(Controller):
             md["annotations"] = dict(sorted(md["annotations"].items()))
         result = self.api.update(DEPLOYMENT, md["namespace"], md["name"], d, subresource="status", manager=MANAGER)
         d.clear()
-        d.update(copy.deepcopy(result))
+        d.update(clone(result))
 
     def _update_deployment(self, d: dict) -> None:
         du.sort_string_maps(d)
         md = d["metadata"]
         result = self.api.update(DEPLOYMENT, md["namespace"], md["name"], d, manager=MANAGER)
         d.clear()
-        d.update(copy.deepcopy(result))
+        d.update(clone(result))
 
     # ---- sync.go --------------------------------------------------------------
 
@@ -325,7 +325,7 @@ class DeploymentController(Controller):
         new_revision = str(du.max_revision(old_rss) + 1)
 
         if existing is not None:
-            rs_copy = copy.deepcopy(existing)
+            rs_copy = clone(existing)
             annotations_updated = du.set_new_replica_set_annotations(d, rs_copy, new_revision, True)
             min_ready = int(d["spec"].get("minReadySeconds") or 0)
             if annotations_updated or int(rs_copy["spec"].get("minReadySeconds") or 0) != min_ready:
@@ -348,7 +348,7 @@ class DeploymentController(Controller):
             return None
 
         ns, name = d["metadata"]["namespace"], d["metadata"]["name"]
-        template = copy.deepcopy(d["spec"].get("template") or {})
+        template = clone(d["spec"].get("template") or {})
         collision_count = (d.get("status") or {}).get("collisionCount")
         pod_template_hash = du.compute_hash(template, collision_count)
         template_meta = template.setdefault("metadata", {})
@@ -486,7 +486,7 @@ class DeploymentController(Controller):
         if not (size_needs_update or annotations_need_update):
             return False, rs
         old_scale = du.spec_replicas(rs)
-        rs_copy = copy.deepcopy(rs)
+        rs_copy = clone(rs)
         rs_copy["spec"]["replicas"] = new_scale
         du.set_replicas_annotations(rs_copy, replicas, maximum)
         updated = self._write_rs(rs_copy)
@@ -548,7 +548,7 @@ class DeploymentController(Controller):
             terminating = du.terminating_replica_count(all_rss)
             if terminating is not None:
                 status["terminatingReplicas"] = terminating
-        conditions = copy.deepcopy((d.get("status") or {}).get("conditions") or [])
+        conditions = clone((d.get("status") or {}).get("conditions") or [])
         if conditions:
             status["conditions"] = conditions
         collision_count = (d.get("status") or {}).get("collisionCount")

@@ -9,13 +9,13 @@ given and report whether they changed anything, as upstream's do.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import math
 import struct
 from collections.abc import Iterable
 
+from ..jsoncopy import clone
 from ..clock import Clock, parse_rfc3339, rfc3339
 
 # ---- well-known keys -------------------------------------------------------
@@ -202,7 +202,7 @@ def selector_matches(selector: dict | None, labels: dict | None) -> bool:
 
 def clone_selector_and_add_label(selector: dict | None, key: str, value: str) -> dict:
     """labelsutil.CloneSelectorAndAddLabel."""
-    new = copy.deepcopy(selector or {})
+    new = clone(selector or {})
     new.setdefault("matchLabels", {})
     new["matchLabels"] = {**new["matchLabels"], key: value}
     return new
@@ -227,7 +227,7 @@ def _semantic(value):
 
 
 def _without_hash_label(template: dict | None) -> dict:
-    t = _semantic(copy.deepcopy(template or {}))
+    t = _semantic(clone(template or {}))
     labels = (t.get("metadata") or {}).get("labels")
     if labels and HASH_LABEL in labels:
         del labels[HASH_LABEL]
@@ -283,7 +283,7 @@ def scaled_value(value, total: int, round_up: bool) -> int:
         return value
     if isinstance(value, str):
         if not value.endswith("%"):
-            raise ValueError(f"invalid value for IntOrString: invalid type: string is not a percentage")
+            raise ValueError("invalid value for IntOrString: invalid type: string is not a percentage")
         try:
             pct = int(value[:-1])
         except ValueError:
@@ -458,7 +458,7 @@ def set_deployment_annotations_to(d: dict, rollback_to_rs: dict) -> None:
 
 def set_from_replica_set_template(d: dict, template: dict) -> None:
     """SetFromReplicaSetTemplate: the RS template, minus the hash label."""
-    new = copy.deepcopy(template)
+    new = clone(template)
     labels = (new.get("metadata") or {}).get("labels")
     if labels is not None:
         labels.pop(HASH_LABEL, None)

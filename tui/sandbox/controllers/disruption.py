@@ -9,10 +9,10 @@ minAvailable.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Iterable
 
+from ..jsoncopy import clone
 from ..clock import rfc3339
 from ..resources import DEPLOYMENT, PDB, POD, REPLICASET
 from ..selectors import selector_from_spec
@@ -108,6 +108,6 @@ class DisruptionController(Controller):
         }
         if new_status == {k: old.get(k) for k in new_status}:
             return
-        updated = copy.deepcopy(pdb)
+        updated = clone(pdb)
         updated["status"] = {**old, **new_status}
         self.api.update(PDB, namespace, name, updated, subresource="status", manager=MANAGER)

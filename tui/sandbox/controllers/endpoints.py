@@ -17,9 +17,9 @@ Objects are rewritten only when their content changes.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 
+from ..jsoncopy import clone
 from .. import errors
 from ..clock import rfc3339
 from ..resources import ENDPOINTS, ENDPOINTSLICE, POD, SERVICE
@@ -185,7 +185,7 @@ class EndpointsController(Controller):
             same_labels = (current["metadata"].get("labels") or {}) == labels
             if same_subsets and same_labels:
                 return
-            updated = copy.deepcopy(current)
+            updated = clone(current)
             updated["metadata"]["labels"] = labels
             if not labels:
                 updated["metadata"].pop("labels")
@@ -262,7 +262,7 @@ class EndpointsController(Controller):
                     and match.get("addressType") == "IPv4"
                     and [owner] == [{**r} for r in match["metadata"].get("ownerReferences") or ()]):
                 continue
-            updated = copy.deepcopy(match)
+            updated = clone(match)
             updated["endpoints"] = endpoints
             updated["ports"] = entry["ports"]
             updated["metadata"]["labels"] = labels
@@ -302,7 +302,7 @@ class EndpointsController(Controller):
         }
         for _ in range(8):
             try:
-                self.api.create(ENDPOINTSLICE, meta["namespace"], copy.deepcopy(body), manager=MANAGER)
+                self.api.create(ENDPOINTSLICE, meta["namespace"], clone(body), manager=MANAGER)
                 return
             except errors.ApiError as exc:
                 if exc.reason != "AlreadyExists":

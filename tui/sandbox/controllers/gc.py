@@ -18,10 +18,10 @@ Keys are (storage key, uid), so sync(storage_key, uid).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..jsoncopy import clone
 from .. import errors
 from ..resources import EVENT, EVENTS_V1, RESOURCES, ResourceType, by_kind
 from ..store import DELETED, Change
@@ -239,7 +239,7 @@ class GarbageCollector(Controller):
         kept = [r for r in refs if r.get("uid") not in uids]
         if len(kept) == len(refs):
             return
-        updated = copy.deepcopy(current)
+        updated = clone(current)
         if kept:
             updated["metadata"]["ownerReferences"] = kept
         else:
@@ -259,7 +259,7 @@ class GarbageCollector(Controller):
         finalizers = current["metadata"].get("finalizers") or []
         if finalizer not in finalizers:
             return
-        updated = copy.deepcopy(current)
+        updated = clone(current)
         updated["metadata"]["finalizers"] = [f for f in finalizers if f != finalizer]
         updated["metadata"].pop("resourceVersion", None)
         try:

@@ -26,13 +26,13 @@ Container logs are kept in memory, bounded, and served by `logs()`.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import random
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..jsoncopy import clone
 from .. import errors
 from ..clock import parse_rfc3339, rfc3339, rfc3339_micro
 from ..discovery import SERVER_VERSION
@@ -283,7 +283,7 @@ class Kubelet(Controller):
                 self.api.create(NODE, "", self._node_object(node), manager="kubelet")
             current = self.api.get(NODE, "", node.name)
             if not (current.get("status") or {}).get("nodeInfo"):
-                updated = copy.deepcopy(current)
+                updated = clone(current)
                 updated["status"] = self._node_status(node)
                 updated["metadata"].pop("resourceVersion", None)
                 self.api.update(NODE, "", node.name, updated, subresource="status", manager="kubelet")
@@ -482,7 +482,7 @@ class Kubelet(Controller):
         if self._unschedulable_seen.get(key) == message:
             return
         self._unschedulable_seen[key] = message
-        updated = copy.deepcopy(pod)
+        updated = clone(pod)
         status = updated.setdefault("status", {})
         conditions = [c for c in status.get("conditions") or () if c.get("type") != "PodScheduled"]
         conditions.append({"type": "PodScheduled", "status": "False", "lastProbeTime": None,
@@ -1085,7 +1085,7 @@ def bind_pod(storage, pod: dict, node: str, now: float) -> dict | None:
     current = storage.get(POD.key, meta["namespace"], meta["name"])
     if current is None or current["metadata"]["uid"] != meta["uid"] or current["spec"].get("nodeName"):
         return None
-    bound = copy.deepcopy(current)
+    bound = clone(current)
     bound["spec"]["nodeName"] = node
     status = bound.setdefault("status", {})
     conditions = [c for c in status.get("conditions") or () if c.get("type") != "PodScheduled"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 
+from ..jsoncopy import clone
 from ..api import Api
 from ..clock import rfc3339
 from ..errors import ApiError
@@ -33,7 +33,7 @@ class EventRecorder:
             except ApiError:
                 current = None
             if current is not None:
-                bumped = copy.deepcopy(current)
+                bumped = clone(current)
                 bumped["count"] = bumped.get("count", 1) + 1
                 bumped["lastTimestamp"] = stamp
                 self.api.update(EVENT, namespace, existing, bumped, manager=self.component)

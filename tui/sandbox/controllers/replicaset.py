@@ -11,11 +11,11 @@ its own earlier writes.
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 from collections.abc import Iterable
 
+from ..jsoncopy import clone
 from .. import errors
 from ..clock import parse_rfc3339, rfc3339
 from ..resources import POD, REPLICASET
@@ -184,7 +184,7 @@ class ReplicaSetController(Controller):
         fresh = self.ctx.storage.get(REPLICASET.key, rs["metadata"]["namespace"], rs["metadata"]["name"])
         if fresh is None or fresh["metadata"]["uid"] != rs["metadata"]["uid"] or fresh["metadata"].get("deletionTimestamp"):
             return None
-        updated = copy.deepcopy(pod)
+        updated = clone(pod)
         refs = [r for r in updated["metadata"].get("ownerReferences") or () if r.get("uid") != rs["metadata"]["uid"]]
         refs.append(podutil.owner_reference(rs))
         updated["metadata"]["ownerReferences"] = refs
@@ -196,7 +196,7 @@ class ReplicaSetController(Controller):
             raise
 
     def _release(self, rs: dict, pod: dict) -> None:
-        updated = copy.deepcopy(pod)
+        updated = clone(pod)
         refs = [r for r in updated["metadata"].get("ownerReferences") or () if r.get("uid") != rs["metadata"]["uid"]]
         if refs:
             updated["metadata"]["ownerReferences"] = refs
@@ -237,7 +237,7 @@ class ReplicaSetController(Controller):
         # A generated name can collide; the apiserver retries generateName a few times.
         for attempt in range(8):
             try:
-                return self.api.create(POD, namespace, copy.deepcopy(body), manager=MANAGER)
+                return self.api.create(POD, namespace, clone(body), manager=MANAGER)
             except errors.ApiError as exc:
                 if exc.reason != "AlreadyExists" or attempt == 7:
                     raise
@@ -322,7 +322,7 @@ def pod_from_template(rs: dict) -> dict:
     if tmeta.get("finalizers"):
         meta["finalizers"] = list(tmeta["finalizers"])
     meta["ownerReferences"] = [podutil.owner_reference(rs)]
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy.deepcopy(template.get("spec") or {})}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": clone(template.get("spec") or {})}
 
 
 def calculate_status(rs: dict, active: list[dict], terminating: list[dict], manage_error, clock) -> dict:
