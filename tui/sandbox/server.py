@@ -170,8 +170,9 @@ class SandboxServer:
     async def _body(self, request: web.Request, *, yaml_ok: bool = False):
         raw = await request.read()
         ctype = request.content_type
-        if "protobuf" in ctype:
-            raise errors.unsupported_media_type(ctype)
+        if "protobuf" in ctype or "cbor" in ctype:
+            # Imperative `kubectl create <kind>` sends protobuf; the sandbox speaks JSON and YAML only.
+            raise errors.ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
         try:
             if yaml_ok:
                 return yaml.safe_load(raw) if raw else None
@@ -394,32 +395,37 @@ class SandboxServer:
         return self._scale(target.rt, obj)
 
     async def _log(self, request: web.Request, target: Target) -> web.StreamResponse:
-        pod = self.api.get(POD, target.namespace, target.name)
         q = request.query
-        containers = [c["name"] for c in pod.get("spec", {}).get("containers", [])]
-        container = q.get("container") or (containers[0] if len(containers) == 1 else None)
-        if container is None:
-            raise errors.bad_request(
-                f"a container name must be specified for pod {target.name}, choose one of: [{' '.join(containers)}]"
-            )
-        if container not in containers:
-            raise errors.bad_request(f"container {container} is not valid for pod {target.name}")
-        tail = int(q["tailLines"]) if q.get("tailLines") else None
-        previous = _truthy(q.get("previous"))
-        text = self.logs(target.namespace, target.name, container, tail, previous) if self.logs else ""
+        container = q.get("container") or None
+        tail = int(q["tailLines"]) if (q.get("tailLines") or "").isdigit() else None
+
+        def read(tail_lines: int | None, previous: bool) -> str:
+            if self.logs is None:
+                return ""
+            return self.logs(target.namespace, target.name, container, tail_lines, previous)
+
+        text = read(tail, _truthy(q.get("previous")))
         if not _truthy(q.get("follow")):
             return web.Response(text=text, content_type="text/plain")
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(request)
         await response.write(text.encode())
-        sent = text
-        while self.api.storage.get(POD.key, target.namespace, target.name) is not None:
-            await asyncio.sleep(0.5)
-            current = self.logs(target.namespace, target.name, container, None, False) if self.logs else ""
-            fresh = current[len(sent):] if current.startswith(sent) else current[-2000:]
-            if fresh:
-                await response.write(fresh.encode())
-                sent = current
+        # Lines carry timestamps, so the last one sent anchors what is new even
+        # after the kubelet's bounded buffer has dropped older lines.
+        last = text.splitlines(keepends=True)[-1:] or [""]
+        try:
+            while self.api.storage.get(POD.key, target.namespace, target.name) is not None:
+                await asyncio.sleep(0.5)
+                try:
+                    lines = read(None, False).splitlines(keepends=True)
+                except errors.ApiError:
+                    break
+                fresh = lines[len(lines) - lines[::-1].index(last[0]):] if last[0] in lines else lines
+                if fresh:
+                    await response.write("".join(fresh).encode())
+                    last = fresh[-1:]
+        except ConnectionResetError:
+            pass  # the client stopped following
         return response
 
     # ---- watch -----------------------------------------------------------
