@@ -13,9 +13,6 @@ are shared and noisy, so read the figures as orders of magnitude.
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,20 +21,9 @@ from pathlib import Path
 
 from kubernetes import client, config, watch
 
+from tui.sandbox.process import SandboxProcess
+
 NS = "bench"
-
-
-def start(tmp: Path, speed: float) -> tuple[subprocess.Popen, Path]:
-    kubeconfig = tmp / "kubeconfig"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "sandbox", "serve", "--seed", "empty", "--speed", str(speed),
-         "--kubeconfig-out", str(kubeconfig)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    line = proc.stdout.readline()
-    if not line.startswith("sandbox ready:"):
-        raise SystemExit(f"sandbox did not start: {line!r}")
-    return proc, kubeconfig
 
 
 def rss_mib(pid: int) -> float:
@@ -85,7 +71,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        proc, kubeconfig = start(Path(tmp), args.speed)
+        sandbox = SandboxProcess.start(Path(tmp) / "kubeconfig", "empty", args.speed)
+        proc, kubeconfig = sandbox.proc, sandbox.kubeconfig
         try:
             api_client = config.new_client_from_config(config_file=str(kubeconfig))
             core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
@@ -140,8 +127,7 @@ def main() -> None:
             watch_secs = time.perf_counter() - t1
             delivered = sum(received)
         finally:
-            proc.terminate()
-            proc.wait(10)
+            sandbox.stop()
 
     rows = [
         ("Deployments x replicas", f"{args.deployments} x {args.replicas} (speed {args.speed:g})"),

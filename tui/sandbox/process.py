@@ -1,0 +1,60 @@
+"""A sandbox in a child process: what `demo`, the tests and the benchmarks start."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+READY_PREFIX = "sandbox ready: "
+
+
+class SandboxStartError(RuntimeError):
+    pass
+
+
+@dataclass
+class SandboxProcess:
+    url: str
+    kubeconfig: Path
+    proc: subprocess.Popen
+    stderr: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls, kubeconfig: Path, seed: str = "eli-maor", speed: float = 20.0, *extra: str, timeout: float = 60
+    ) -> SandboxProcess:
+        """Start `rollback-console sandbox serve` and wait for its ready line."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tui.cli", "sandbox", "serve", "--seed", seed, "--speed", str(speed),
+             "--kubeconfig-out", str(kubeconfig), *extra],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        stderr: list[str] = []
+        threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
+        first: list[str] = []
+        reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        line = first[0] if first else ""
+        if not line.startswith(READY_PREFIX):
+            proc.kill()
+            proc.wait()
+            detail = "".join(stderr).strip().splitlines()[-1:] or ["no output"]
+            raise SandboxStartError(f"The sandbox did not start: {detail[0]}")
+        url, _, path = line[len(READY_PREFIX):].strip().partition(" kubeconfig=")
+        return cls(url, Path(path), proc, stderr)
+
+    def stop(self) -> int:
+        """SIGTERM, then wait; kill if it does not stop. Returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
