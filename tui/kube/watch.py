@@ -1,0 +1,178 @@
+"""Watchers: list, then watch, off the UI loop; reconnect with back-off; relist on 410.
+
+Each watched kind runs in its own daemon thread (the kubernetes client
+blocks). Everything a watcher learns goes into one `WatchHub` queue as small
+immutable items; the UI drains the queue in batches, so a burst of events
+becomes one repaint. A watcher that loses its server says so (`Health` with
+live=False and since when) and keeps trying; it never pretends to be live.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import urllib3
+from kubernetes import client, watch
+from kubernetes.client.rest import ApiException
+
+from ..errors import ConsoleError, from_api_exception
+
+WATCH_SECONDS = 60  # a watch request's server-side timeout; the watcher then resumes from its resourceVersion
+BACKOFF_START, BACKOFF_MAX = 0.5, 30.0
+
+
+@dataclass(frozen=True)
+class Relisted:
+    """A full list: replaces everything known of `kind`."""
+
+    kind: str
+    objects: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class Changed:
+    kind: str
+    type: str  # ADDED, MODIFIED, DELETED
+    obj: dict
+
+
+@dataclass(frozen=True)
+class Health:
+    kind: str
+    live: bool
+    since: float
+    error: str = ""
+
+
+@dataclass
+class Source:
+    """How to list and watch one kind: a kubernetes client method and its arguments."""
+
+    kind: str
+    method: Callable
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+def namespaced_sources(api: client.ApiClient, namespace: str, label_selector: str = "") -> list[Source]:
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    selected = {"label_selector": label_selector} if label_selector else {}
+    return [
+        Source("Deployment", apps.list_namespaced_deployment, (namespace,), dict(selected)),
+        Source("ReplicaSet", apps.list_namespaced_replica_set, (namespace,), dict(selected)),
+        Source("Pod", core.list_namespaced_pod, (namespace,), dict(selected)),
+        # Events carry no app labels: all of the namespace's, matched to components by the state.
+        Source("Event", core.list_namespaced_event, (namespace,)),
+    ]
+
+
+class Watcher(threading.Thread):
+    def __init__(self, source: Source, hub: WatchHub):
+        super().__init__(name=f"watch-{source.kind}", daemon=True)
+        self.source = source
+        self.hub = hub
+
+    def run(self) -> None:
+        backoff = BACKOFF_START
+        while not self.hub.stopped.is_set():
+            try:
+                rv = self._relist()
+                backoff = BACKOFF_START
+                while not self.hub.stopped.is_set() and rv is not None:
+                    rv = self._watch(rv)
+            except ApiException as exc:
+                self._down(from_api_exception(exc, f"watching {self.source.kind}s").message)
+            except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+                self._down(_unreachable(self.hub.server, exc))
+            except ConsoleError as exc:
+                self._down(exc.message)
+            if self.hub.stopped.wait(backoff):
+                return
+            backoff = min(BACKOFF_MAX, backoff * 2)
+
+    def _down(self, error: str) -> None:
+        self.hub.health(self.source.kind, False, error)
+
+    def _relist(self) -> str:
+        s = self.source
+        response = s.method(*s.args, **s.kwargs, _preload_content=False, _request_timeout=30)
+        body = json.loads(response.data)
+        self.hub.put(Relisted(s.kind, tuple(body.get("items") or ())))
+        self.hub.health(s.kind, True)
+        return body.get("metadata", {}).get("resourceVersion", "")
+
+    def _watch(self, rv: str) -> str | None:
+        """Stream from `rv`; return the rv to resume from, or None to relist (410 Gone)."""
+        s = self.source
+        w = watch.Watch()
+        for event in w.stream(
+            s.method, *s.args, **s.kwargs, resource_version=rv, timeout_seconds=WATCH_SECONDS,
+            allow_watch_bookmarks=True, deserialize=False, _request_timeout=WATCH_SECONDS + 30,
+        ):
+            if self.hub.stopped.is_set():
+                w.stop()
+                return None
+            kind, obj = event.get("type"), event.get("object") or {}
+            if kind == "ERROR":
+                if obj.get("code") == 410:
+                    return None
+                raise ConsoleError(obj.get("message") or "the watch failed")
+            rv = (obj.get("metadata") or {}).get("resourceVersion") or rv
+            if kind in ("ADDED", "MODIFIED", "DELETED"):
+                self.hub.put(Changed(s.kind, kind, obj))
+        return rv
+
+
+def _unreachable(server: str, exc: Exception) -> str:
+    return f"Cannot reach the API server at {server}; retrying (check the cluster and your network)."
+
+
+class WatchHub:
+    """The watchers' one outbox; `notify` is called once per batch the UI has not drained yet."""
+
+    def __init__(self, server: str, notify: Callable[[], None] = lambda: None, clock: Callable[[], float] = time.time):
+        self.server = server
+        self.notify = notify
+        self.clock = clock
+        self.stopped = threading.Event()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._signalled = threading.Lock()
+        self._pending = False
+        self._watchers: list[Watcher] = []
+
+    def start(self, sources: list[Source]) -> None:
+        for source in sources:
+            self.health(source.kind, False, "connecting")
+            watcher = Watcher(source, self)
+            self._watchers.append(watcher)
+            watcher.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def put(self, item) -> None:
+        self._queue.put(item)
+        with self._signalled:
+            if self._pending:
+                return
+            self._pending = True
+        self.notify()
+
+    def health(self, kind: str, live: bool, error: str = "") -> None:
+        self.put(Health(kind, live, self.clock(), error))
+
+    def drain(self) -> list:
+        """Everything queued so far, in order (called on the UI loop)."""
+        with self._signalled:
+            self._pending = False
+        items = []
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                return items
