@@ -46,13 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="rollback-console",
-        description="Keyboard-driven console for live Kubernetes and Helm rollbacks.",
+        description="Keyboard-driven console for live Kubernetes and Helm rollbacks. "
+        "Without a command it opens the console on your cluster, connecting like kubectl.",
     )
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    parser.add_argument("--context", help="kubeconfig context (default: the current context)")
+    parser.add_argument("-n", "--namespace", help="namespace (default: the config file's, then the context's)")
+    parser.add_argument("-l", "--selector", help="label selector choosing the components "
+                        "(default: app=<application> from --config, else every Deployment)")
+    parser.add_argument("--config", help="YAML file naming the application and its components "
+                        "(see examples/eli-maor.yaml)")
+    parser.add_argument("--read-only", action="store_true", help="disable every action")
+    parser.add_argument("--prod-pattern", help="regular expression marking production contexts or namespaces "
+                        "(default: prod)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="run the built-in sandbox cluster with the eli-maor application")
+    demo = commands.add_parser("demo", help="open the console on the built-in sandbox cluster (eli-maor application)")
     demo.add_argument("--speed", type=_speed, default=20.0, help="simulated seconds per real second (default 20)")
-    demo.add_argument("--kubeconfig-out", type=Path, help="where to write the sandbox's kubeconfig")
+    demo.add_argument("--kubeconfig-out", type=Path,
+                      help="where to write the sandbox's kubeconfig, to use kubectl on it from another terminal")
 
     sandbox = commands.add_parser("sandbox", help="the local Kubernetes API sandbox")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
@@ -67,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: Path | None, banner,
+async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: Path | None,
                  history_window: int = 20000) -> int:
     from .sandbox.cluster import Sandbox, start
     from .sandbox.kubeconfig import write_kubeconfig
@@ -90,38 +102,72 @@ async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print(f"sandbox ready: {running.url} kubeconfig={path}", flush=True)
-    if banner:
-        banner(path)
     await stop.wait()
     await running.stop()
     return 0
 
 
-def _demo_banner(path: Path) -> None:
-    print(
-        "\nThe console itself is not built yet; the sandbox cluster is running.\n"
-        "In another terminal, drive it with kubectl:\n\n"
-        f"  export KUBECONFIG={path}\n"
-        "  kubectl get deploy,rs,pods\n"
-        "  kubectl rollout history deployment/eli-maor-backend\n"
-        "  kubectl set image deployment/eli-maor-backend backend=ghcr.io/eli-maor/backend:v2.1.0-crashloop\n"
-        "  kubectl rollout status deployment/eli-maor-backend --timeout=30s\n"
-        "  kubectl rollout undo deployment/eli-maor-backend\n\n"
-        "Press Ctrl-C to stop.",
-        flush=True,
+def _console(args: argparse.Namespace) -> int:
+    from .app import RollbackConsole
+    from .appconfig import AppConfig, load
+    from .errors import ConsoleError
+    from .kube.config import connect
+
+    try:
+        config = load(args.config) if args.config else AppConfig()
+        target = connect(args.kubeconfig, args.context, args.namespace or config.namespace)
+    except ConsoleError as exc:
+        print(f"rollback-console: {exc.message}", file=sys.stderr)
+        return 1
+    app = RollbackConsole(
+        target,
+        read_only=args.read_only,
+        prod_pattern=args.prod_pattern or config.production_pattern,
+        selector=args.selector if args.selector is not None else config.label_selector,
+        order=config.order,
     )
+    app.run()
+    return app.return_code or 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .app import RollbackConsole
+    from .errors import ConsoleError
+    from .kube.config import connect
+    from .sandbox.process import SandboxProcess, SandboxStartError
+    from .sandbox.seeds import APP, COMPONENTS
+
+    kubeconfig = args.kubeconfig_out or Path(tempfile.mkdtemp(prefix="rollback-console-")) / "kubeconfig"
+    try:
+        sandbox = SandboxProcess.start(kubeconfig, "eli-maor", args.speed, die_with_parent=True)
+    except SandboxStartError as exc:
+        print(f"rollback-console: {exc}", file=sys.stderr)
+        return 1
+    try:
+        target = connect(sandbox.kubeconfig)
+        app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
+                              read_only=args.read_only)
+        app.run()
+        code = app.return_code or 0
+    except ConsoleError as exc:
+        print(f"rollback-console: {exc.message}", file=sys.stderr)
+        code = 1
+    finally:
+        sandbox.stop()  # also when the console crashed
+    if args.kubeconfig_out is None:
+        print(f"The sandbox has stopped. (Its kubeconfig was {sandbox.kubeconfig}.)")
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "sandbox" and args.sandbox_command == "serve":
-        return asyncio.run(_serve(args.seed, args.host, args.port, args.speed, args.kubeconfig_out, None,
+        return asyncio.run(_serve(args.seed, args.host, args.port, args.speed, args.kubeconfig_out,
                                   args.history_window))
     if args.command == "demo":
-        return asyncio.run(_serve("eli-maor", "127.0.0.1", 0, args.speed, args.kubeconfig_out, _demo_banner))
-    build_parser().print_help()
-    return 2
+        return _demo(args)
+    return _console(args)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import subprocess
 import sys
@@ -10,10 +11,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 READY_PREFIX = "sandbox ready: "
+PR_SET_PDEATHSIG = 1
 
 
 class SandboxStartError(RuntimeError):
     pass
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: the finally-block in the parent still stops the sandbox
 
 
 @dataclass
@@ -25,13 +35,19 @@ class SandboxProcess:
 
     @classmethod
     def start(
-        cls, kubeconfig: Path, seed: str = "eli-maor", speed: float = 20.0, *extra: str, timeout: float = 60
+        cls, kubeconfig: Path, seed: str = "eli-maor", speed: float = 20.0, *extra: str, timeout: float = 60,
+        die_with_parent: bool = False,
     ) -> SandboxProcess:
-        """Start `rollback-console sandbox serve` and wait for its ready line."""
+        """Start `rollback-console sandbox serve` and wait for its ready line.
+
+        `die_with_parent` asks Linux to SIGTERM the sandbox if this process dies
+        without cleaning up (kill -9, a dropped SSH session), so no server is left behind.
+        """
         proc = subprocess.Popen(
             [sys.executable, "-m", "tui.cli", "sandbox", "serve", "--seed", seed, "--speed", str(speed),
              "--kubeconfig-out", str(kubeconfig), *extra],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=_die_with_parent if die_with_parent else None,
         )
         stderr: list[str] = []
         threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
