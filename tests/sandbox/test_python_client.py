@@ -150,3 +150,17 @@ def test_dry_run_changes_nothing(k8s):
     after = apps.read_namespaced_deployment("eli-maor-backend", NS)
     assert after.spec.replicas == before.spec.replicas
     assert after.metadata.resource_version == before.metadata.resource_version
+
+
+def test_a_resumed_watch_replays_only_its_own_kind(k8s):
+    # A PDB and a Deployment share a name; a Deployment watch must never see the PDB.
+    apps, policy = client.AppsV1Api(k8s), client.PolicyV1Api(k8s)
+    rv = apps.list_namespaced_deployment(NS).metadata.resource_version
+    policy.patch_namespaced_pod_disruption_budget("eli-maor-backend", NS, {"metadata": {"labels": {"x": "1"}}})
+    apps.patch_namespaced_deployment("eli-maor-backend", NS, {"metadata": {"labels": {"x": "1"}}})
+    kinds = []
+    for event in watch.Watch().stream(apps.list_namespaced_deployment, NS, resource_version=rv,
+                                      field_selector="metadata.name=eli-maor-backend", timeout_seconds=2,
+                                      deserialize=False):
+        kinds.append(event["object"].get("kind"))
+    assert kinds == ["Deployment"]

@@ -382,7 +382,8 @@ class SandboxServer:
     def _write_scale(self, target: Target, scale: dict, dry_run: bool, request: web.Request) -> dict:
         if not isinstance(scale, dict) or not isinstance(scale.get("spec", {}), dict):
             raise errors.bad_request("the Scale object is not valid")
-        replicas = scale.get("spec", {}).get("replicas")
+        # Go clients omit a zero replicas field (omitempty): absent means 0, as the apiserver reads it.
+        replicas = scale.get("spec", {}).get("replicas", 0)
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
             raise errors.ApiError(422, "Invalid", f'Scale.autoscaling "{target.name}" is invalid: spec.replicas: Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0')
         current = self.api.get(target.rt, target.namespace, target.name)
@@ -473,7 +474,7 @@ class SandboxServer:
             backlog = [Change(ADDED, key, o, self.api.storage.rv) for o in self.api.storage.items(key, namespace)]
         else:
             try:
-                backlog = self.api.storage.changes_since(rv)
+                backlog = [c for c in self.api.storage.changes_since(rv) if c.key == key]
             except Expired:
                 raise errors.gone(f"too old resource version: {rv} ({self._oldest_rv()})") from None
         start_rv = self.api.storage.rv
