@@ -140,7 +140,11 @@ def _replica_set(obj: dict) -> None:
 
 def _pod_template(owner_spec: dict) -> None:
     template = owner_spec.setdefault("template", {})
-    template.setdefault("metadata", {})  # a struct, so always serialized
+    meta = template.setdefault("metadata", {})  # a struct, so always serialized
+    # Clients built with older apimachinery (kubectl <= 1.33, e.g. in `rollout undo`'s patch)
+    # send `creationTimestamp: null`; it decodes to the zero time, which is omitted (omitzero).
+    if isinstance(meta, dict) and "creationTimestamp" in meta and meta["creationTimestamp"] is None:
+        del meta["creationTimestamp"]
     _pod_spec(template.setdefault("spec", {}))
     _reorder(template, "PodTemplateSpec")
 

@@ -21,7 +21,7 @@ from . import discovery, errors, openapi, printers
 from .api import APPLY_PATCH, PATCH_TYPES, Api
 from .clock import Clock
 from .fields import check_supported, field_set
-from .resources import EVENTS_V1, POD, ResourceType, lookup
+from .resources import ENDPOINTS, EVENTS_V1, POD, ResourceType, lookup
 from .selectors import FieldSelector, LabelSelector, SelectorError, parse_field_selector, parse_label_selector
 from .store import ADDED, DELETED, MODIFIED, Change, Expired
 
@@ -32,6 +32,8 @@ PARTIAL_LIST = "as=PartialObjectMetadataList"
 PARTIAL = "as=PartialObjectMetadata"
 BOOKMARK_EVERY = 5.0  # real seconds; the apiserver sends them about once a minute
 WATCH_DEFAULT_TIMEOUT = 1800.0
+# Sent with every v1 Endpoints request since Kubernetes 1.33.
+ENDPOINTS_DEPRECATED = "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
 
 
 @dataclass
@@ -103,6 +105,7 @@ class SandboxServer:
         self.logs = logs  # callable(namespace, pod, container, tail_lines, previous) -> str
         self.app = web.Application(client_max_size=16 * 1024 * 1024, middlewares=[self._errors])
         self.app.router.add_route("*", "/{tail:.*}", self._route)
+        self.app.on_response_prepare.append(self._add_warnings)
         self.address = "127.0.0.1:0"
 
     # ---- plumbing --------------------------------------------------------
@@ -120,6 +123,12 @@ class SandboxServer:
         except Exception:  # noqa: BLE001 - report, keep serving
             log.exception("internal error serving %s %s", request.method, request.path)
             return _status(errors.ApiError(500, "InternalError", "an internal error occurred in the sandbox"))
+
+    @staticmethod
+    async def _add_warnings(request: web.Request, response: web.StreamResponse) -> None:
+        """Warning headers (RFC 7234 form, code 299), which kubectl prints as "Warning: ..."."""
+        for text in request.get("warnings", ()):
+            response.headers.add("Warning", f'299 - "{text}"')
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"
@@ -140,6 +149,8 @@ class SandboxServer:
             if path.startswith("/openapi"):
                 return _status(errors.ApiError(404, "NotFound", "the server could not find the requested resource"))
             return _status(errors.ApiError(404, "NotFound", "the server could not find the requested resource"))
+        if target.rt is ENDPOINTS:
+            request["warnings"] = [ENDPOINTS_DEPRECATED]
         handler = {
             "GET": self._get,
             "POST": self._post,

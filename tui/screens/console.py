@@ -1,0 +1,108 @@
+"""The console's main screen: header, Components, Revisions, Rollout, Checklist.
+
+It only composes and binds keys; every action it binds is the app's
+(`app.<action>`), so modal screens on top of it never inherit these keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from widgets.checklist_sidebar import ChecklistSidebar
+from widgets.component_table import ComponentTable
+from widgets.console_header import ConsoleHeader, TargetInfo
+from widgets.revision_table import RevisionTable
+from widgets.rollout_stream import RolloutStream
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of the console: its binding, its footer label, its line in help and its palette command."""
+
+    key: str
+    action: str  # the app's action ("" for keys Textual handles itself)
+    footer: str
+    show: bool  # in the footer
+    group: str
+    help: str
+    command: str = ""  # name in the command palette ("" = not a command)
+
+
+ACT, MOVE, SHOW = "Act on the selected component", "Move", "Show"
+
+KEYS: list[Key] = [
+    Key("u", "rollback_previous", "Undo", True, ACT, "roll back to the previous revision (kubectl rollout undo)",
+        "Roll back to the previous revision"),
+    Key("r", "rollback_revision", "Rollback", True, ACT,
+        "on a revision row: roll back to that revision (--to-revision)", "Roll back to the selected revision"),
+    Key("d", "diff", "Diff", True, ACT,
+        "on a revision row: its pod template against the current one (also enter)",
+        "Diff the selected revision against the current one"),
+    Key("p", "pause_resume", "Pause", True, ACT, "pause or resume the rollout", "Pause or resume the rollout"),
+    Key("x", "restart", "Restart", False, ACT, "restart: every pod is replaced", "Restart the component"),
+    Key("s", "scale", "Scale", True, ACT, "scale; 0 is the emergency scale-down (asks twice, remembers the count)",
+        "Scale the component"),
+    Key("t", "traffic", "Traffic", True, ACT, "divert traffic away (serving=false) or back (serving=true)",
+        "Divert traffic away from or back to the component"),
+    Key("a", "annotate", "Cause", False, ACT, "record a change-cause annotation", "Record a change-cause"),
+    Key("tab", "", "", False, MOVE, "next pane (shift+tab: previous)"),
+    Key("j/k ↑/↓", "", "", False, MOVE, "move in the list"),
+    Key("/", "filter", "Filter", False, MOVE,
+        "filter components by name as you type; enter returns to the list, escape clears",
+        "Filter components by name"),
+    Key("l", "toggle_scope", "Stream", False, SHOW, "Rollout stream: the selected component or all of them",
+        "Rollout stream: selected component or all"),
+    Key("c", "toggle_checklist", "Checklist", True, SHOW, "open or collapse the Checklist; space ticks an item",
+        "Open or collapse the checklist"),
+    Key("?", "help", "Help", True, SHOW, "this help", "Help: every key"),
+    Key("ctrl+p", "", "", False, SHOW, "command palette: every action by name"),
+    Key("q", "quit", "Quit", True, SHOW, "quit (asks first while an operation is in flight)", "Quit"),
+]
+
+BINDING_KEYS = {"?": "question_mark", "/": "slash"}
+
+
+def help_rows() -> list[tuple[str, str, str]]:
+    return [(k.group, k.key, k.help) for k in KEYS]
+
+
+class ConsoleScreen(Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    BINDINGS = [
+        Binding(BINDING_KEYS.get(k.key, k.key), f"app.{k.action}", k.footer, show=k.show) for k in KEYS if k.action
+    ] + [
+        Binding("escape", "app.escape", "", show=False),
+    ]
+
+    def __init__(self, info: TargetInfo, clock: Callable[[], float], checklist) -> None:
+        super().__init__(id="console")
+        self.info = info
+        self.clock = clock
+        self.checklist = checklist
+
+    def compose(self) -> ComposeResult:
+        yield ConsoleHeader(self.info, self.clock, id="header")
+        with Horizontal(id="body"):
+            with Vertical(id="panes"):
+                with Vertical(id="components-pane", classes="pane") as pane:
+                    pane.border_title = "Components"
+                    yield Input(placeholder="filter components by name", id="filter")
+                    yield ComponentTable(id="components")
+                with Vertical(id="revisions-pane", classes="pane") as pane:
+                    pane.border_title = "Revisions"
+                    yield RevisionTable(self.clock, id="revisions")
+                with Vertical(id="rollout-pane", classes="pane") as pane:
+                    pane.border_title = "Rollout"
+                    yield RolloutStream(id="rollout")
+            sidebar = ChecklistSidebar(self.checklist, id="checklist", classes="pane")
+            sidebar.border_title = "Checklist"
+            yield sidebar
+        yield Footer(compact=True, show_command_palette=False)

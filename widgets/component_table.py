@@ -1,0 +1,145 @@
+"""The "Components" pane: one row per workload, updated cell by cell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from .messages import ComponentHighlighted
+from .style import style
+
+COLUMNS = (("kind", "Kind"), ("name", "Name"), ("ready", "Ready"), ("updated", "Upd"),
+           ("available", "Avail"), ("revision", "Rev"), ("image", "Image"), ("status", "Status"))
+SHORT_KIND = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds", "Rollout": "rollout"}
+LETTER_KIND = {"Deployment": "D", "StatefulSet": "S", "DaemonSet": "DS", "Rollout": "R"}
+COMPACT_BELOW = 84  # columns of the table: below this the kind is one letter (80x24 terminals)
+
+
+class ComponentTable(DataTable):
+    """Kind, name, ready/updated/available of desired (as kubectl get deploy), revision, image tag, status."""
+
+    DEFAULT_CSS = """
+    ComponentTable {
+        height: auto;
+        max-height: 12;
+    }
+    """
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self._views: dict[str, object] = {}
+        self._filter = ""
+        self.compact = False
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    def on_resize(self) -> None:
+        compact = self.size.width < COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
+            self.set_components(self._views.values())
+
+    # ---- data --------------------------------------------------------------
+
+    @property
+    def selected(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:  # noqa: BLE001 - no row under the cursor
+            return None
+        return key.value
+
+    @property
+    def visible_names(self) -> list[str]:
+        return [name for name in self._views if self._matches(name)]
+
+    def _matches(self, name: str) -> bool:
+        return self._filter.lower() in name.lower()
+
+    def _cells(self, view) -> list:
+        # kubectl get deploy's READY, UP-TO-DATE and AVAILABLE: each of the desired count in Ready.
+        return [
+            (LETTER_KIND if self.compact else SHORT_KIND).get(view.kind, view.kind),
+            view.name,
+            f"{view.ready}/{view.desired}",
+            str(view.updated),
+            str(view.available),
+            view.revision or "-",
+            view.image_tags,
+            Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete")),
+        ]
+
+    def set_components(self, views: Iterable, select: str | None = None) -> None:
+        """Replace every row (the set of components, or the filter, changed)."""
+        views = list(views)
+        keep = select or self.selected
+        self._views = {v.name: v for v in views}
+        self.clear(columns=True)
+        for key, label in COLUMNS:
+            self.add_column("K" if key == "kind" and self.compact else label, key=key)
+        for view in views:
+            if self._matches(view.name):
+                self.add_row(*self._cells(view), key=view.name)
+        self.select(keep)
+
+    def update_components(self, views: Iterable) -> None:
+        """Update the rows of these components in place (what the watchers changed)."""
+        views = list(views)
+        names = [v.name for v in views]
+        if any(n not in self._views for n in names):
+            full = {**self._views, **{v.name: v for v in views}}
+            self.set_components(full.values())
+            return
+        for view in views:
+            self._views[view.name] = view
+            if not self._matches(view.name):
+                continue
+            for (key, _), value in zip(COLUMNS, self._cells(view)):
+                self.update_cell(view.name, key, value)
+
+    def remove_components(self, names: Iterable[str]) -> None:
+        names = [n for n in names if n in self._views]
+        if not names:
+            return
+        for name in names:
+            self._views.pop(name)
+        self.set_components(self._views.values())
+
+    def select(self, name: str | None) -> bool:
+        if name is None or not self.row_count:
+            if self.row_count:
+                self.move_cursor(row=0)
+            return False
+        try:
+            index = self.get_row_index(name)
+        except Exception:  # noqa: BLE001 - not shown (filtered out or gone)
+            self.move_cursor(row=0)
+            return False
+        self.move_cursor(row=index)
+        return True
+
+    def set_filter(self, text: str) -> None:
+        self._filter = text
+        self.set_components(self._views.values())
+        self.border_subtitle = f"/{text}" if text else ""
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    # ---- events ------------------------------------------------------------
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key is not None and event.row_key.value is not None:
+            self.post_message(ComponentHighlighted(event.row_key.value))

@@ -1,0 +1,93 @@
+"""The "Revisions" pane: the selected component's history, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from tui.state import human_age, image_tag
+
+from .messages import RevisionHighlighted
+from .style import style
+
+COLUMNS = (("marker", " "), ("revision", "Rev"), ("cause", "Change-cause"), ("image", "Image"),
+           ("age", "Age"), ("pods", "Pods"))
+CURRENT = "▶"
+
+
+class RevisionTable(DataTable):
+    """Revision, change-cause, image(s), age, pods of that ReplicaSet; ▶ marks the current one."""
+
+    DEFAULT_CSS = """
+    RevisionTable {
+        height: auto;
+        max-height: 14;
+    }
+    """
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, clock: Callable[[], float], **kwargs) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+        self.clock = clock
+        self.component: str | None = None
+        self._revisions: list = []
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    @property
+    def selected(self):
+        """The RevisionView under the cursor, if any."""
+        if not self.row_count or not self._revisions:
+            return None
+        row = self.cursor_row
+        return self._revisions[row] if 0 <= row < len(self._revisions) else None
+
+    @property
+    def revisions(self) -> list:
+        return list(self._revisions)
+
+    def _cells(self, view) -> list:
+        now = self.clock()
+        images = ",".join(image_tag(i) for i in view.images)
+        pods = f"{view.ready}/{view.pods}" if view.pods else "-"
+        marker = Text(CURRENT, style=style(self.app, "accent", bold=True)) if view.current else ""
+        cause = view.change_cause or Text("<none>", style="dim")
+        age = human_age(now - view.created) if view.created is not None else "<unknown>"
+        revision = Text(str(view.revision), style="bold") if view.current else str(view.revision)
+        return [marker, revision, cause, images, age, pods]
+
+    def show(self, component: str | None, views: Iterable) -> None:
+        """Show the history of `component`; the cursor stays on the same revision when it still exists."""
+        views = list(views)
+        keep = None
+        if component == self.component and self.selected is not None:
+            keep = self.selected.revision
+        same_rows = component == self.component and [v.revision for v in views] == [
+            v.revision for v in self._revisions]
+        self.component = component
+        self._revisions = views
+        if same_rows:
+            for view in views:
+                for (key, _), value in zip(COLUMNS, self._cells(view)):
+                    self.update_cell(str(view.revision), key, value)
+            return
+        self.clear()
+        for view in views:
+            self.add_row(*self._cells(view), key=str(view.revision))
+        if keep is not None:
+            for n, view in enumerate(views):
+                if view.revision == keep:
+                    self.move_cursor(row=n)
+                    break
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if self.component and event.row_key is not None and event.row_key.value is not None:
+            self.post_message(RevisionHighlighted(self.component, int(event.row_key.value)))
