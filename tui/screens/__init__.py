@@ -1,0 +1,1 @@
+"""Screens pushed over the console: confirmation, prompts, diff, help, quit."""
