@@ -56,8 +56,10 @@ def connect(
         raise ConsoleError(f"No kubeconfig at {path}: pass --kubeconfig or set KUBECONFIG.")
     try:
         document = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConsoleError(f"Cannot read the kubeconfig {path}: {str(exc).splitlines()[0]}.") from None
+    except OSError as exc:
+        raise ConsoleError(f"Cannot read the kubeconfig {path}: {exc.strerror}.") from None
+    except yaml.YAMLError as exc:
+        raise ConsoleError(f"The kubeconfig {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
     if not isinstance(document, dict):
         raise ConsoleError(f"The kubeconfig {path} is not a kubeconfig file (expected a YAML mapping).")
     contexts = {c.get("name"): c.get("context") or {} for c in document.get("contexts") or [] if isinstance(c, dict)}

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import urllib3
-from kubernetes import client, watch
+from kubernetes import client
+from kubernetes.watch.watch import iter_resp_lines
 from kubernetes.client.rest import ApiException
 
 from ..errors import ConsoleError, from_api_exception
@@ -86,6 +87,8 @@ class Watcher(threading.Thread):
                 while not self.hub.stopped.is_set() and rv is not None:
                     rv = self._watch(rv)
             except ApiException as exc:
+                if exc.status == 410:
+                    continue  # expired: relist at once, nothing is down
                 self._down(from_api_exception(exc, f"watching {self.source.kind}s").message)
             except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
                 self._down(_unreachable(self.hub.server, exc))
@@ -109,22 +112,27 @@ class Watcher(threading.Thread):
     def _watch(self, rv: str) -> str | None:
         """Stream from `rv`; return the rv to resume from, or None to relist (410 Gone)."""
         s = self.source
-        w = watch.Watch()
-        for event in w.stream(
-            s.method, *s.args, **s.kwargs, resource_version=rv, timeout_seconds=WATCH_SECONDS,
-            allow_watch_bookmarks=True, deserialize=False, _request_timeout=WATCH_SECONDS + 30,
-        ):
-            if self.hub.stopped.is_set():
-                w.stop()
-                return None
-            kind, obj = event.get("type"), event.get("object") or {}
-            if kind == "ERROR":
-                if obj.get("code") == 410:
+        response = s.method(
+            *s.args, **s.kwargs, watch=True, resource_version=rv, timeout_seconds=WATCH_SECONDS,
+            allow_watch_bookmarks=True, _preload_content=False, _request_timeout=WATCH_SECONDS + 30,
+        )
+        try:
+            for line in iter_resp_lines(response):
+                if self.hub.stopped.is_set():
                     return None
-                raise ConsoleError(obj.get("message") or "the watch failed")
-            rv = (obj.get("metadata") or {}).get("resourceVersion") or rv
-            if kind in ("ADDED", "MODIFIED", "DELETED"):
-                self.hub.put(Changed(s.kind, kind, obj))
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    if obj.get("code") == 410:
+                        return None
+                    raise ConsoleError(obj.get("message") or "the watch failed")
+                rv = (obj.get("metadata") or {}).get("resourceVersion") or rv
+                if kind in ("ADDED", "MODIFIED", "DELETED"):
+                    self.hub.put(Changed(s.kind, kind, obj))
+        finally:
+            response.release_conn()
         return rv
 
 

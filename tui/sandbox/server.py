@@ -487,7 +487,8 @@ class SandboxServer:
             try:
                 backlog = [c for c in self.api.storage.changes_since(rv) if c.key == key]
             except Expired:
-                raise errors.gone(f"too old resource version: {rv} ({self._oldest_rv()})") from None
+                # Like the watch cache: a 200 stream carrying one ERROR event with the 410 Status.
+                return await self._watch_error(request, errors.gone(f"too old resource version: {rv} ({self._oldest_rv()})"))
         start_rv = self.api.storage.rv
         unsubscribe = self.api.storage.subscribe(on_change)
         # What the client already holds: whatever matches now (after replay it is corrected).
@@ -555,6 +556,13 @@ class SandboxServer:
             pass
         finally:
             unsubscribe()
+        return response
+
+    async def _watch_error(self, request: web.Request, exc: errors.ApiError) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        event = {"type": "ERROR", "object": exc.status()}
+        await response.write(json.dumps(event, separators=(",", ":")).encode() + b"\n")
         return response
 
     def _oldest_rv(self) -> int:
