@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from kubernetes import client
+from kubernetes.client.rest import ApiException
 from textual import on
 from textual.app import App
 from textual.css.query import NoMatches
@@ -44,7 +45,7 @@ from . import checklist as runbook
 from .errors import ConsoleError, one_line
 from .kube import deployments
 from .kube.config import DEFAULT_PROD_PATTERN, Target
-from .kube.watch import WatchHub, namespaced_sources
+from .kube.watch import Relisted, WatchHub, namespaced_sources
 from .screens.confirm import Confirmation, ConfirmScreen
 from .screens.console import ConsoleScreen, help_rows
 from .screens.diff import DiffScreen
@@ -134,6 +135,7 @@ class RollbackConsole(App):
         self._shown: set[str] = set()  # components in the table
         self._rollouts: dict[str, Progress] = {}
         self._selected: str | None = None
+        self._listed_once = False  # the first Deployment list has arrived
         self.notices: deque[str] = deque(maxlen=200)
         self._muted: list[tuple[logging.Handler, int]] = []
 
@@ -182,6 +184,7 @@ class RollbackConsole(App):
             self.hub = WatchHub(self.target.server, notify=self._watch_notify, clock=self.clock)
             self.hub.start(namespaced_sources(self.target.api, self.target.namespace, self.selector))
             self.set_interval(1.0, self._tick)
+            self.run_worker(self._check_namespace, thread=True, exit_on_error=False, group="startup")
 
     def on_unmount(self) -> None:
         if self.hub is not None:
@@ -213,12 +216,35 @@ class RollbackConsole(App):
 
     # ---- live data ---------------------------------------------------------------------------
 
+    def _check_namespace(self) -> None:
+        """In a worker: a namespace that does not exist lists as empty, so say it plainly."""
+        ns, context = self.target.namespace, self.target.context
+        try:
+            client.CoreV1Api(self.target.api).read_namespace(ns, _request_timeout=10)
+        except ApiException as exc:
+            if exc.status == 404:
+                self.call_from_thread(self._say, f"Namespace {ns} does not exist on context {context}; "
+                                      "restart with -n and an existing namespace.", "error")
+            # 403 (not allowed to read namespaces) is common and harmless; the watches report the rest.
+        except Exception:  # noqa: BLE001 - unreachable servers are reported by the watchers' stale state
+            pass
+
     def on_watch_batch(self, message: WatchBatch) -> None:
         if self.hub is None:
             return
         items = self.hub.drain()
         if items and self._console_alive():
             self.apply(items)
+            self._say_if_nothing_matches(items)
+
+    def _say_if_nothing_matches(self, items: list) -> None:
+        if self._listed_once or not any(isinstance(i, Relisted) and i.kind == "Deployment" for i in items):
+            return
+        self._listed_once = True
+        if not self.state.objects["Deployment"]:
+            chosen = f"matching {self.selector} " if self.selector else ""
+            self._say(f"No Deployments {chosen}in namespace {self.target.namespace}; check -n and -l "
+                      "(or the config file).", "warning")
 
     def _console_alive(self) -> bool:
         """False while the console is shutting down (its panes are gone; late messages are dropped)."""

@@ -426,3 +426,23 @@ def test_offline_actions_say_why_not_and_quit_asks_while_in_flight():
             await wait_for(pilot, lambda: not app.is_running, "the console to exit", 5)
 
     run(scenario())
+
+
+# ---- where nothing is found --------------------------------------------------------------------
+
+
+def test_a_missing_namespace_and_an_empty_selection_are_said(sb):
+    async def scenario():
+        app = RollbackConsole(connect(kubeconfig=sb.kubeconfig, namespace="nope"))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: len(app.notices) >= 2, "two sentences")
+            assert "Namespace nope does not exist on context sandbox; restart with -n and an existing namespace." \
+                in app.notices
+            assert "No Deployments in namespace nope; check -n and -l (or the config file)." in app.notices
+        app = console(sb, selector="app=nothing")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.notices, "a sentence")
+            assert list(app.notices) == ["No Deployments matching app=nothing in namespace production; check -n and -l "
+                                   "(or the config file)."]
+
+    run(scenario())
