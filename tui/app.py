@@ -10,6 +10,7 @@ No network call ever runs on the UI loop, and no traceback reaches the screen.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import time
@@ -123,7 +124,7 @@ class RollbackConsole(App):
         self.watch_enabled = watch and target.api is not None
         self.checklist = checklist if checklist is not None else runbook.Checklist.runbook()
         self.settle_timeout = settle_timeout
-        self.apps = client.AppsV1Api(target.api) if target.api is not None else None
+        self._apps: client.AppsV1Api | None = None  # built on first use, in a worker thread
         self.hub: WatchHub | None = None
         self.info = TargetInfo(target.context, target.namespace, target.server, self.production, read_only)
         self.scope_all = False  # Rollout stream: False = the selected component, True = all
@@ -136,6 +137,8 @@ class RollbackConsole(App):
         self._rollouts: dict[str, Progress] = {}
         self._selected: str | None = None
         self._listed_once = False  # the first Deployment list has arrived
+        self._listed_kinds: set[str] = set()
+        self._frozen = False
         self.notices: deque[str] = deque(maxlen=200)
         self._muted: list[tuple[logging.Handler, int]] = []
 
@@ -182,13 +185,15 @@ class RollbackConsole(App):
         if self.watch_enabled:
             self._mute_terminal_logging()
             self.hub = WatchHub(self.target.server, notify=self._watch_notify, clock=self.clock)
-            self.hub.start(namespaced_sources(self.target.api, self.target.namespace, self.selector))
+            self.run_worker(self._start_watching, thread=True, exit_on_error=False, group="startup")
             self.set_interval(1.0, self._tick)
             self.run_worker(self._check_namespace, thread=True, exit_on_error=False, group="startup")
 
     def on_unmount(self) -> None:
         if self.hub is not None:
             self.hub.stop()
+        if self._frozen:
+            gc.unfreeze()  # hand the listed objects back to the collector
         for handler, level in self._muted:
             handler.setLevel(level)
         self._muted = []
@@ -216,6 +221,19 @@ class RollbackConsole(App):
 
     # ---- live data ---------------------------------------------------------------------------
 
+    @property
+    def apps(self) -> client.AppsV1Api:
+        # The client builds its models lazily and slowly (hundreds of ms): first use is in a worker.
+        if self._apps is None:
+            self._apps = client.AppsV1Api(self.target.api)
+        return self._apps
+
+    def _start_watching(self) -> None:
+        """In a worker: building the API classes is slow, so not on the UI loop."""
+        assert self.hub is not None
+        self.hub.start(namespaced_sources(self.target.api, self.target.namespace, self.selector))
+        _ = self.apps  # warm it for the first action, off the UI loop too
+
     def _check_namespace(self) -> None:
         """In a worker: a namespace that does not exist lists as empty, so say it plainly."""
         ns, context = self.target.namespace, self.target.context
@@ -236,6 +254,16 @@ class RollbackConsole(App):
         if items and self._console_alive():
             self.apply(items)
             self._say_if_nothing_matches(items)
+            self._freeze_after_first_lists(items)
+
+    def _freeze_after_first_lists(self, items: list) -> None:
+        """Once every watch has listed, move what exists to the GC's permanent generation:
+        full collections then scan only what changes, not thousands of listed objects."""
+        self._listed_kinds |= {i.kind for i in items if isinstance(i, Relisted)}
+        if not self._frozen and self._listed_kinds >= {"Deployment", "ReplicaSet", "Pod", "Event"}:
+            self._frozen = True
+            gc.collect()
+            gc.freeze()
 
     def _say_if_nothing_matches(self, items: list) -> None:
         if self._listed_once or not any(isinstance(i, Relisted) and i.kind == "Deployment" for i in items):
@@ -426,7 +454,7 @@ class RollbackConsole(App):
             self._refuse(f"{name} is busy: {self.busy[name].doing} is not finished; wait for its outcome in "
                          "the Rollout stream.")
             return None
-        if self.apps is None:
+        if self.target.api is None:
             self._refuse("Not connected to a cluster (offline view); nothing can change.")
             return None
         return name

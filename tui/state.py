@@ -21,6 +21,7 @@ REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 HASH_LABEL = "pod-template-hash"
 LOG_LINES = 2000
+MAX_EVENTS = 2000  # Event objects kept; older ones have been streamed already
 
 # Severity words the stream colours by.
 INFO, SUCCESS, WARNING, ERROR = "info", "success", "warning", "error"
@@ -126,6 +127,9 @@ class ClusterState:
         self._last_status: dict[str, str] = {}
         self._pod_summary: dict[str, str] = {}
         self._event_counts: dict[str, int] = {}
+        # Which component each ReplicaSet and Pod belongs to, both ways, so views never scan every pod.
+        self._owner: dict[tuple[str, str], str] = {}
+        self._members: dict[str, dict[str, set[str]]] = {}
 
     # ---- applying watch items --------------------------------------------
 
@@ -143,6 +147,7 @@ class ClusterState:
                 fresh = {o["metadata"]["name"]: o for o in item.objects}
                 for name in set(known) - set(fresh):
                     known.pop(name)
+                    self._index(item.kind, name, None)
                 for obj in item.objects:
                     dirty.add(self._store(item.kind, "MODIFIED", obj, quiet) or "")
             elif isinstance(item, Changed):
@@ -161,11 +166,14 @@ class ClusterState:
     def _store(self, kind: str, type_: str, obj: dict, quiet: bool) -> str | None:
         name = obj["metadata"]["name"]
         bucket = self.objects.setdefault(kind, {})
-        if type_ == "DELETED":
-            bucket.pop(name, None)
-        else:
+        bucket.pop(name, None)  # re-insert: dict order is then least recently changed first
+        if type_ != "DELETED":
             bucket[name] = obj
+            if kind == "Event" and len(bucket) > MAX_EVENTS:
+                del bucket[next(iter(bucket))]  # events are news, not state: keep the recent ones
         component = self.component_of(kind, obj)
+        if kind in ("ReplicaSet", "Pod"):
+            self._index(kind, name, None if type_ == "DELETED" else component)
         if component is None:
             return None
         if kind == "Deployment" and type_ != "DELETED":
@@ -205,6 +213,14 @@ class ClusterState:
                 return self._by_prefix(target)
         return None
 
+    def _index(self, kind: str, name: str, component: str | None) -> None:
+        before = self._owner.pop((kind, name), None)
+        if before is not None:
+            self._members.get(before, {}).get(kind, set()).discard(name)
+        if component is not None:
+            self._owner[(kind, name)] = component
+            self._members.setdefault(component, {}).setdefault(kind, set()).add(name)
+
     def _by_prefix(self, name: str) -> str | None:
         for deployment in self.objects["Deployment"]:
             if name.startswith(deployment + "-"):
@@ -243,7 +259,10 @@ class ClusterState:
         count = event.get("count") or 1
         if self._event_counts.get(uid, 0) >= count:
             return
+        self._event_counts.pop(uid, None)
         self._event_counts[uid] = count
+        if len(self._event_counts) > MAX_EVENTS:
+            del self._event_counts[next(iter(self._event_counts))]
         if quiet:
             return
         reason, message = event.get("reason", ""), event.get("message", "")
@@ -300,11 +319,16 @@ class ClusterState:
                 return True
         return False
 
+    def _of(self, kind: str, component: str) -> list[dict]:
+        bucket = self.objects[kind]
+        names = self._members.get(component, {}).get(kind, ())
+        return [bucket[n] for n in sorted(names) if n in bucket]
+
     def replicasets_of(self, name: str) -> list[dict]:
-        return [rs for rs in self.objects["ReplicaSet"].values() if self.component_of("ReplicaSet", rs) == name]
+        return self._of("ReplicaSet", name)
 
     def pods_of(self, name: str) -> list[dict]:
-        return [p for p in self.objects["Pod"].values() if self.component_of("Pod", p) == name]
+        return self._of("Pod", name)
 
     def revisions(self, name: str) -> list[RevisionView]:
         """Newest first, like the history an engineer scans for a target (kubectl's rules)."""

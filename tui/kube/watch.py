@@ -105,7 +105,7 @@ class Watcher(threading.Thread):
         s = self.source
         response = s.method(*s.args, **s.kwargs, _preload_content=False, _request_timeout=30)
         body = json.loads(response.data)
-        self.hub.put(Relisted(s.kind, tuple(body.get("items") or ())))
+        self.hub.put(Relisted(s.kind, tuple(_slim(o) for o in body.get("items") or ())))
         self.hub.health(s.kind, True)
         return body.get("metadata", {}).get("resourceVersion", "")
 
@@ -130,10 +130,16 @@ class Watcher(threading.Thread):
                     raise ConsoleError(obj.get("message") or "the watch failed")
                 rv = (obj.get("metadata") or {}).get("resourceVersion") or rv
                 if kind in ("ADDED", "MODIFIED", "DELETED"):
-                    self.hub.put(Changed(s.kind, kind, obj))
+                    self.hub.put(Changed(s.kind, kind, _slim(obj)))
         finally:
             response.release_conn()
         return rv
+
+
+def _slim(obj: dict) -> dict:
+    """Drop managedFields: half of an object's JSON, never shown, and all of it garbage-collector work."""
+    (obj.get("metadata") or {}).pop("managedFields", None)
+    return obj
 
 
 def _unreachable(server: str, exc: Exception) -> str:
