@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import sys
 import time
 import traceback
 from collections import deque
+from concurrent.futures import Future
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -122,6 +124,11 @@ class RollbackConsole(App):
         self.clock = clock
         self.state = state if state is not None else ClusterState(target.namespace, clock=clock, order=order)
         self.watch_enabled = watch and target.api is not None
+        self._sources: Future[list] = Future()
+        if self.watch_enabled:
+            # The client's API classes take hundreds of ms to build: start now, overlapping
+            # Textual's own start-up, and never on the UI loop.
+            threading.Thread(target=self._build_sources, name="build-sources", daemon=True).start()
         self.checklist = checklist if checklist is not None else runbook.Checklist.runbook()
         self.settle_timeout = settle_timeout
         self._apps: client.AppsV1Api | None = None  # built on first use, in a worker thread
@@ -228,11 +235,16 @@ class RollbackConsole(App):
             self._apps = client.AppsV1Api(self.target.api)
         return self._apps
 
+    def _build_sources(self) -> None:
+        try:
+            self._sources.set_result(namespaced_sources(self.target.api, self.target.namespace, self.selector))
+        except Exception as exc:  # noqa: BLE001 - surfaces in _start_watching
+            self._sources.set_exception(exc)
+
     def _start_watching(self) -> None:
-        """In a worker: building the API classes is slow, so not on the UI loop."""
+        """In a worker: waits for the API classes built off the UI loop, then starts the watchers."""
         assert self.hub is not None
-        self.hub.start(namespaced_sources(self.target.api, self.target.namespace, self.selector))
-        _ = self.apps  # warm it for the first action, off the UI loop too
+        self.hub.start(self._sources.result())
 
     def _check_namespace(self) -> None:
         """In a worker: a namespace that does not exist lists as empty, so say it plainly."""
