@@ -48,6 +48,7 @@ from typing import Self
 from kubernetes import client, config
 from textual import events
 
+from sandbox_scale import deployment  # this folder is on sys.path when run as a script
 from tui.app import RollbackConsole
 from tui.kube.config import connect
 from tui.sandbox.process import SandboxProcess
@@ -305,20 +306,6 @@ def watch_events(kubeconfig: Path, plan: Plan) -> Then:
 
 
 # ---- 3: at scale -------------------------------------------------------------------------------
-
-
-def deployment(n: int, replicas: int) -> dict:
-    labels = {"app": f"bench-{n:03d}"}
-    return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": f"bench-{n:03d}", "labels": labels},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels},
-                         "spec": {"containers": [{"name": "app", "image": f"example/app:v1.{n}"}]}},
-        },
-    }
 
 
 def seed(kubeconfig: Path, plan: Plan) -> float:

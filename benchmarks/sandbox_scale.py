@@ -34,10 +34,11 @@ def rss_mib(pid: int) -> float:
 
 
 def deployment(n: int, replicas: int) -> dict:
-    labels = {"app": f"bench-{n}"}
+    """A small Deployment; zero-padded names keep them in creation order when sorted."""
+    labels = {"app": f"bench-{n:03d}"}
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": f"bench-{n}", "labels": labels},
+        "metadata": {"name": f"bench-{n:03d}", "labels": labels},
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": labels},

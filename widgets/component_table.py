@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import DataTable
 
+from .key_table import KeyTable
 from .messages import ComponentHighlighted
 from .style import style
 
@@ -18,7 +18,7 @@ LETTER_KIND = {"Deployment": "D", "StatefulSet": "S", "DaemonSet": "DS", "Rollou
 COMPACT_BELOW = 84  # columns of the table: below this the kind is one letter (80x24 terminals)
 
 
-class ComponentTable(DataTable):
+class ComponentTable(KeyTable):
     """Kind, name, ready/updated/available of desired (as kubectl get deploy), revision, image tag, status."""
 
     DEFAULT_CSS = """
@@ -28,10 +28,6 @@ class ComponentTable(DataTable):
     }
     """
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)

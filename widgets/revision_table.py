@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import DataTable
 
 from tui.state import human_age, image_tag
 
+from .key_table import KeyTable
 from .messages import RevisionHighlighted
 from .style import style
 
@@ -18,7 +18,7 @@ COLUMNS = (("marker", " "), ("revision", "Rev"), ("cause", "Change-cause"), ("im
 CURRENT = "▶"
 
 
-class RevisionTable(DataTable):
+class RevisionTable(KeyTable):
     """Revision, change-cause, image(s), age, pods of that ReplicaSet; ▶ marks the current one."""
 
     DEFAULT_CSS = """
@@ -28,10 +28,6 @@ class RevisionTable(DataTable):
     }
     """
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
 
     def __init__(self, clock: Callable[[], float], **kwargs) -> None:
         super().__init__(cursor_type="row", **kwargs)
