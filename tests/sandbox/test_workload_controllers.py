@@ -767,3 +767,18 @@ def test_a_new_kubelet_adopts_pods_an_earlier_one_started(env: Env) -> None:
     env.api.delete(POD, NS, "veteran")
     env.at(25 + kubelet_mod.SHUTDOWN_SECONDS)
     assert env.get(POD, "veteran") is None
+
+
+def test_events_expire_after_an_hour_of_simulated_time():
+    from tui.sandbox.cluster import Sandbox
+    from tui.sandbox.resources import DEPLOYMENT, EVENT as EVENTS
+
+    sandbox = Sandbox("eli-maor")
+    # The seed's releases were days ago: their events are gone, as on a real cluster.
+    assert sandbox.api.list(EVENTS, "production") == []
+    sandbox.api.patch(DEPLOYMENT, "production", "eli-maor-beat", "application/merge-patch+json",
+                      {"spec": {"replicas": 2}})
+    sandbox.clock.advance(60)
+    assert any(e["reason"] == "ScalingReplicaSet" for e in sandbox.api.list(EVENTS, "production"))
+    sandbox.clock.advance(3700)
+    assert sandbox.api.list(EVENTS, "production") == []

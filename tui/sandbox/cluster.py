@@ -14,6 +14,7 @@ from .controllers.base import Context, ControllerManager
 from .controllers.deployment import DeploymentController
 from .controllers.disruption import DisruptionController
 from .controllers.endpoints import EndpointsController
+from .controllers.event_ttl import EventTTLController
 from .controllers.gc import GarbageCollector
 from .controllers.kubelet import Kubelet
 from .controllers.replicaset import ReplicaSetController
@@ -45,6 +46,7 @@ class Sandbox:
                 self.kubelet,
                 EndpointsController(ctx),
                 DisruptionController(ctx),
+                EventTTLController(ctx),
             ],
         )
         seed_system(self.api)
