@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,15 @@ def kubectl_version(request) -> str:
 @pytest.fixture
 def kubectl(sandbox: SandboxProcess, kubectl_version: str) -> Kubectl:
     return Kubectl(KUBECTL[kubectl_version], sandbox)
+
+
+def wait_for(what: str, probe, timeout: float = 30.0, interval: float = 0.1):
+    """Call `probe` until it returns something truthy (and return that); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import re
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
-from tests.conftest import Kubectl, SandboxProcess, start_sandbox
+from tests.conftest import Kubectl, SandboxProcess, start_sandbox, wait_for
 from tests.tools import KUBECTL
 from tui.errors import ConsoleError, from_api_exception
 from tui.kube import deployments as dep
@@ -80,17 +79,6 @@ def world(worlds) -> World:
 
 def raw_deployment(w: World, name: str) -> dict:
     return json.loads(w.apps.read_namespaced_deployment(name, NS, _preload_content=False).data)
-
-
-def wait_for(what: str, predicate, timeout: float = 30.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
 
 
 def wait_rolled_out(w: World, name: str, timeout: float = 30.0) -> dict:

@@ -20,13 +20,12 @@ import queue
 import re
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import Kubectl, start_sandbox
+from tests.conftest import Kubectl, start_sandbox, wait_for
 from tests.tools import KUBECTL
 
 NS = "production"
@@ -70,18 +69,6 @@ def image(component: str, version: str) -> str:
 
 def selector(component: str) -> str:
     return f"app={APP},component={component}"
-
-
-def wait_for(what: str, probe, timeout: float = 30.0, interval: float = 0.2):
-    """Call `probe` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def deployment(kubectl: Kubectl, name: str) -> dict:

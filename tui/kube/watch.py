@@ -90,8 +90,8 @@ class Watcher(threading.Thread):
                 if exc.status == 410:
                     continue  # expired: relist at once, nothing is down
                 self._down(from_api_exception(exc, f"watching {self.source.kind}s").message)
-            except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
-                self._down(_unreachable(self.hub.server, exc))
+            except (urllib3.exceptions.HTTPError, OSError, ValueError):
+                self._down(_unreachable(self.hub.server))
             except ConsoleError as exc:
                 self._down(exc.message)
             if self.hub.stopped.wait(backoff):
@@ -142,7 +142,7 @@ def _slim(obj: dict) -> dict:
     return obj
 
 
-def _unreachable(server: str, exc: Exception) -> str:
+def _unreachable(server: str) -> str:
     return f"Cannot reach the API server at {server}; retrying (check the cluster and your network)."
 
 

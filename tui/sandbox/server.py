@@ -21,6 +21,7 @@ from . import discovery, errors, openapi, printers
 from .api import APPLY_PATCH, PATCH_TYPES, Api
 from .clock import Clock
 from .fields import check_supported, field_set
+from .patch import PatchError, apply_json_patch, apply_merge_patch
 from .resources import ENDPOINTS, EVENTS_V1, POD, ResourceType, lookup
 from .selectors import FieldSelector, LabelSelector, SelectorError, parse_field_selector, parse_label_selector
 from .store import ADDED, DELETED, MODIFIED, Change, Expired
@@ -146,8 +147,6 @@ class SandboxServer:
                     return _json(doc)
         target = parse_path(path)
         if target is None:
-            if path.startswith("/openapi"):
-                return _status(errors.ApiError(404, "NotFound", "the server could not find the requested resource"))
             return _status(errors.ApiError(404, "NotFound", "the server could not find the requested resource"))
         if target.rt is ENDPOINTS:
             request["warnings"] = [ENDPOINTS_DEPRECATED]
@@ -319,8 +318,6 @@ class SandboxServer:
         body = await self._body(request, yaml_ok=ctype == APPLY_PATCH)
         dry_run = self._dry_run(request)
         if target.subresource == "scale":
-            from .patch import PatchError, apply_json_patch, apply_merge_patch
-
             current = self._scale(target.rt, self.api.get(target.rt, target.namespace, target.name))
             try:
                 patched = (apply_json_patch if ctype.startswith("application/json-patch") else apply_merge_patch)(current, body)
