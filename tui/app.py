@@ -309,15 +309,15 @@ class RollbackConsole(App):
         names = {n for n in dirty if not n.startswith("*")}
         table = self.components_table
         present = set(self.state.objects["Deployment"])
+        views = {n: self.state.component(n) for n in names}  # each derived once per repaint
         if present != self._shown:
             self._shown = present
             table.set_components(self.state.components())
             for gone in [n for n in self._rollouts if n not in present]:
                 self._rollouts.pop(gone)
-        elif names:
-            table.update_components([v for n in names if (v := self.state.component(n)) is not None])
-        for name in names:
-            view = self.state.component(name)
+        elif views:
+            table.update_components([v for v in views.values() if v is not None])
+        for name, view in views.items():
             if view is not None and _in_rollout(view):
                 self._rollouts[name] = Progress(name, view.updated, view.desired, view.status)
             else:
