@@ -147,6 +147,7 @@ class RollbackConsole(App):
         self._listed_kinds: set[str] = set()
         self._frozen = False
         self.notices: deque[str] = deque(maxlen=200)
+        self.timeline_entries: list[tuple] = []  # replaced by the incident's audit-logged timeline
         self._muted: list[tuple[logging.Handler, int]] = []
 
     # ---- composition -------------------------------------------------------------------------
@@ -716,6 +717,12 @@ class RollbackConsole(App):
             return
         toast = {SUCCESS: "information", INFO: "information", WARNING: "warning", ERROR: "error"}[severity]
         self._say(lines[0], title=request.component, severity=toast)
+
+    def record(self, kind: str, component: str, text: str, command: str = "", ok: bool | None = None) -> None:
+        """One entry of the incident timeline: an action, a tick, an outcome (with the equivalent command).
+
+        Every mutating action and every checklist tick calls this; the incident package persists it."""
+        self.timeline_entries.append((self.clock(), kind, component, text, command, ok))
 
     def _note(self, component: str, severity: str, text: str) -> None:
         """A line of our own in the Rollout stream (outcomes, refusals, commands)."""

@@ -1,0 +1,1 @@
+"""The incident: checklist evidence, the audit-logged timeline, the report."""
