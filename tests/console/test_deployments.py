@@ -27,10 +27,13 @@ from tui.kube.operations import Operation, Outcome
 NS = "production"
 BACKEND, WORKER, BEAT, FRONTEND = "eli-maor-backend", "eli-maor-worker", "eli-maor-beat", "eli-maor-frontend"
 COMPONENTS = (BACKEND, WORKER, BEAT, FRONTEND)
+# The seed is the Helm release's history: install v1.9.0, upgrade v2.0.0, a failed upgrade v2.0.1
+# (backend crash-looping), helm rollback to v2.0.0, whose ReplicaSet came back as revision 4.
 SEED_CAUSES = {
-    BACKEND: ["Initial release v1.8.0", "Update to v1.9.0 - add export API", "Update to v2.0.0 - fix bug #123",
-              "Update to v2.0.1 - fix memory leak #131"],
+    BACKEND: ["Release v1.9.0 - add export API", "Release v2.0.1 - fix memory leak #131",
+              "Release v2.0.0 - fix bug #123"],
 }
+SEED_TAGS = {BACKEND: ("v1.9.0", "v2.0.1-crashloop", "v2.0.0")}
 KUBECTL_VERSION = "1.35.2"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
 
@@ -116,17 +119,18 @@ def endpoints_by_kubectl(w: World, service: str) -> list[str]:
 def test_history_of_the_seed_is_kubectls(world: World):
     for name in COMPONENTS:
         revisions = dep.history(world.apps, NS, name)
-        assert [r.number for r in revisions] == [1, 2, 3, 4]
+        assert [r.number for r in revisions] == [1, 3, 4]
         component = name.removeprefix("eli-maor-")
         assert [r.images for r in revisions] == [
-            (f"ghcr.io/eli-maor/{component}:{tag}",) for tag in ("v1.8.0", "v1.9.0", "v2.0.0", "v2.0.1")]
-        assert [r.current for r in revisions] == [False, False, False, True]
+            (f"ghcr.io/eli-maor/{component}:{tag}",) for tag in SEED_TAGS.get(name, ("v1.9.0", "v2.0.1", "v2.0.0"))]
+        assert [r.current for r in revisions] == [False, False, True]
         current = revisions[-1]
         desired = raw_deployment(world, name)["spec"]["replicas"]
         assert (current.desired, current.replicas, current.ready) == (desired, desired, desired)
         assert all((r.desired, r.replicas) == (0, 0) for r in revisions[:-1])
         assert all(r.replicaset.startswith(name + "-") and RFC3339.match(r.created) for r in revisions)
-        assert [r.created for r in revisions] == sorted(r.created for r in revisions)
+        # Revision 4's ReplicaSet is release 2's, made before revision 3's and brought back by the rollback.
+        assert revisions[0].created < revisions[2].created < revisions[1].created
         assert all(dep.HASH_LABEL in r.template["metadata"]["labels"] for r in revisions)
         # The same table kubectl prints.
         table = kubectl_history(world, name).strip().splitlines()
@@ -140,12 +144,12 @@ def test_history_of_the_seed_is_kubectls(world: World):
 
 
 ROLLBACK_STEPS = [
-    (BACKEND, 0),  # undo: to revision 3
-    (WORKER, 2),
+    (WORKER, 0),  # undo: to revision 3
+    (WORKER, 1),
     (BEAT, 1),  # Recreate strategy
-    (WORKER, 5),  # already the current template: skipped rollback
-    (BACKEND, 0),  # undo again: back to 4's template, which gets revision-history
-    (BACKEND, 2),
+    (WORKER, 6),  # already the current template: skipped rollback
+    (BACKEND, 1),
+    (BACKEND, 0),  # undo: back to 4's template, which adds to its revision-history
     (FRONTEND, 0),
 ]
 
@@ -179,22 +183,22 @@ def test_rollback_leaves_what_kubectl_rollout_undo_leaves(worlds):
         assert template_and_annotations(ours, name) == template_and_annotations(theirs, name), (name, revision)
         assert kubectl_history(ours, name) == kubectl_history(theirs, name), (name, revision)
     # The skip and the Recreate steps really happened as kubectl reported.
-    assert [r.images[0].rsplit(":", 1)[1] for r in dep.history(ours.apps, NS, BACKEND)][-1] == "v1.9.0"
-    assert raw_deployment(ours, BEAT)["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":v1.8.0")
+    assert [r.images[0].rsplit(":", 1)[1] for r in dep.history(ours.apps, NS, BACKEND)][-1] == "v2.0.0"
+    assert raw_deployment(ours, BEAT)["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":v1.9.0")
 
 
 def test_rollback_plan_describes_the_change(world: World):
-    op = dep.plan_rollback(world.apps, NS, BACKEND, 2, reason="memory leak\nin v2.0.1")
+    op = dep.plan_rollback(world.apps, NS, BACKEND, 1, reason="export API broken\nin v2.0.0")
     assert (op.kind, op.component, op.namespace, op.revision, op.risk, op.noop) == (
-        "rollback", BACKEND, NS, 2, "normal", "")
-    assert op.command == ["kubectl", "rollout", "undo", f"deployment/{BACKEND}", "--to-revision=2", "-n", NS]
-    assert op.command_line == f"kubectl rollout undo deployment/{BACKEND} --to-revision=2 -n production"
-    assert "to revision 2" in op.summary and "v1.9.0" in op.summary
-    assert "container backend: image ghcr.io/eli-maor/backend:v2.0.1 → ghcr.io/eli-maor/backend:v1.9.0" in op.changes
-    assert (f'annotation {dep.CHANGE_CAUSE}: "Update to v2.0.1 - fix memory leak #131" → '
-            '"Rollback to revision 2: memory leak in v2.0.1"') in op.changes
+        "rollback", BACKEND, NS, 1, "normal", "")
+    assert op.command == ["kubectl", "rollout", "undo", f"deployment/{BACKEND}", "--to-revision=1", "-n", NS]
+    assert op.command_line == f"kubectl rollout undo deployment/{BACKEND} --to-revision=1 -n production"
+    assert "to revision 1" in op.summary and "v1.9.0" in op.summary
+    assert "container backend: image ghcr.io/eli-maor/backend:v2.0.0 → ghcr.io/eli-maor/backend:v1.9.0" in op.changes
+    assert (f'annotation {dep.CHANGE_CAUSE}: "Release v2.0.0 - fix bug #123" → '
+            '"Rollback to revision 1: export API broken in v2.0.0"') in op.changes
     assert any("becomes revision 5" in line for line in op.changes)
-    assert "-    image: ghcr.io/eli-maor/backend:v2.0.1\n+    image: ghcr.io/eli-maor/backend:v1.9.0\n" in op.diff
+    assert "-    image: ghcr.io/eli-maor/backend:v2.0.0\n+    image: ghcr.io/eli-maor/backend:v1.9.0\n" in op.diff
     assert dep.HASH_LABEL not in op.diff
     # kubectl's two operations, plus the resourceVersion precondition.
     paths = [o["path"] for o in op.patch]
@@ -207,8 +211,8 @@ def test_rollback_plan_describes_the_change(world: World):
     latest = dep.history(world.apps, NS, BACKEND)[-1]
     assert (latest.number, latest.current, latest.images) == (5, True, ("ghcr.io/eli-maor/backend:v1.9.0",))
     # The reason travelled with the template to the ReplicaSet that became revision 5.
-    assert latest.change_cause == "Rollback to revision 2: memory leak in v2.0.1"
-    assert "5         Rollback to revision 2: memory leak in v2.0.1" in kubectl_history(world, BACKEND)
+    assert latest.change_cause == "Rollback to revision 1: export API broken in v2.0.0"
+    assert "5         Rollback to revision 1: export API broken in v2.0.0" in kubectl_history(world, BACKEND)
 
 
 def test_rollback_refusals_are_kubectls(world: World):
@@ -234,7 +238,7 @@ def test_rollback_refusals_are_kubectls(world: World):
         dep.plan_rollback(world.apps, NS, BACKEND)
     assert err.value.message == dep.PAUSED_ROLLBACK
     assert refused.stderr.strip() == f"error: {dep.PAUSED_ROLLBACK}"
-    assert raw_deployment(world, BACKEND)["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":v2.0.1")
+    assert raw_deployment(world, BACKEND)["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":v2.0.0")
 
 
 def test_a_concurrent_change_is_a_409_not_a_lost_update(world: World):
@@ -253,7 +257,7 @@ def test_a_concurrent_change_is_a_409_not_a_lost_update(world: World):
 
 
 def test_status_churn_alone_does_not_block_a_confirmed_rollback(world: World):
-    op = dep.plan_rollback(world.apps, NS, BACKEND)
+    op = dep.plan_rollback(world.apps, NS, BACKEND, 1)  # the previous revision, 3, crash-loops
     # A label on the Deployment: a new resourceVersion, same spec, same annotations.
     world.kubectl("label", f"deployment/{BACKEND}", "team=payments", "-n", NS)
     with pytest.raises(ApiException) as refused:
@@ -261,7 +265,7 @@ def test_status_churn_alone_does_not_block_a_confirmed_rollback(world: World):
     assert refused.value.status == 409
     outcome = dep.execute(world.apps, op)
     assert outcome.ok, outcome.message
-    assert wait_rolled_out(world, BACKEND)["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":v2.0.0")
+    assert wait_rolled_out(world, BACKEND)["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":v1.9.0")
 
 
 # ---- pause, resume, restart --------------------------------------------------------------------
@@ -299,7 +303,7 @@ def test_pause_resume_restart(world: World):
     assert dep.execute(world.apps, op).message == f"deployment.apps/{name} restarted"
     d = wait_rolled_out(world, name)
     assert d["spec"]["template"]["metadata"]["annotations"][dep.RESTARTED_AT] == "2026-11-26T02:30:15Z"
-    assert [r.number for r in dep.history(world.apps, NS, name)] == [1, 2, 3, 4, 5]
+    assert [r.number for r in dep.history(world.apps, NS, name)] == [1, 3, 4, 5]
     with pytest.raises(ConsoleError, match="restart has already been triggered within the past second"):
         dep.plan_restart(world.apps, NS, name, now=at)
     kubectl("rollout", "restart", f"deployment/{BEAT}", "-n", NS)
@@ -478,10 +482,10 @@ def test_a_crashlooping_rollout_exceeds_its_deadline_and_is_rolled_back(worlds):
     assert refused.returncode == 1 and refused.stderr.strip() == f"error: {message}"
 
     op = dep.plan_rollback(w.apps, NS, BACKEND, reason="crashloop in v2.1.0")
-    assert "ghcr.io/eli-maor/backend:v2.1.0-crashloop → ghcr.io/eli-maor/backend:v2.0.1" in op.changes[0]
+    assert "ghcr.io/eli-maor/backend:v2.1.0-crashloop → ghcr.io/eli-maor/backend:v2.0.0" in op.changes[0]
     assert dep.execute(w.apps, op).ok
     d = wait_rolled_out(w, BACKEND)
-    assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/eli-maor/backend:v2.0.1"
+    assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/eli-maor/backend:v2.0.0"
     assert dep.history(w.apps, NS, BACKEND)[-1].change_cause == "Rollback to revision 4: crashloop in v2.1.0"
 
 
@@ -490,11 +494,11 @@ def test_a_crashlooping_rollout_exceeds_its_deadline_and_is_rolled_back(worlds):
 
 def test_pod_template_diff_ignores_the_hash_label(world: World):
     revisions = dep.history(world.apps, NS, BACKEND)
-    assert dep.pod_template_diff(revisions[3].template, dep.without_hash(revisions[3].template)) == ""
-    diff = dep.pod_template_diff(revisions[3].template, revisions[0].template, "revision 4", "revision 1")
+    assert dep.pod_template_diff(revisions[-1].template, dep.without_hash(revisions[-1].template)) == ""
+    diff = dep.pod_template_diff(revisions[-1].template, revisions[0].template, "revision 4", "revision 1")
     assert diff.startswith("--- revision 4\n+++ revision 1\n@@ ")
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("---", "+++")]
-    assert changed == ["-    image: ghcr.io/eli-maor/backend:v2.0.1", "+    image: ghcr.io/eli-maor/backend:v1.8.0"]
+    assert changed == ["-    image: ghcr.io/eli-maor/backend:v2.0.0", "+    image: ghcr.io/eli-maor/backend:v1.9.0"]
 
 
 @pytest.mark.parametrize("name", ["", "Eli-Maor", "eli_maor", "-x", "x;rm -rf /", "a" * 254, "x\ny", "x\n"])

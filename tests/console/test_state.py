@@ -41,18 +41,19 @@ def test_components_in_configured_order_with_status(world):
     backend = views[0]
     assert (backend.desired, backend.ready, backend.updated, backend.available) == (2, 2, 2, 2)
     assert backend.revision == "4"
-    assert backend.image_tags == "v2.0.1"
+    assert backend.image_tags == "v2.0.0"
     assert {v.status for v in views} == {"Complete"}
 
 
 def test_revisions_newest_first_with_current_marker_and_pods(world):
     _, state, _ = world
     revisions = state.revisions("eli-maor-backend")
-    assert [r.revision for r in revisions] == [4, 3, 2, 1]
-    assert [r.current for r in revisions] == [True, False, False, False]
+    # The seed's helm rollback brought revision 2's ReplicaSet back as 4.
+    assert [r.revision for r in revisions] == [4, 3, 1]
+    assert [r.current for r in revisions] == [True, False, False]
     assert revisions[0].pods == 2 and revisions[0].ready == 2
-    assert revisions[1].change_cause == "Update to v2.0.0 - fix bug #123"
-    assert revisions[1].images == ("ghcr.io/eli-maor/backend:v2.0.0",)
+    assert revisions[1].change_cause == "Release v2.0.1 - fix memory leak #131"
+    assert revisions[1].images == ("ghcr.io/eli-maor/backend:v2.0.1-crashloop",)
 
 
 def test_a_rollout_streams_kubectl_wording_and_events(world):

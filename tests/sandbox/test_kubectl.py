@@ -39,21 +39,24 @@ REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
+# The seed is the Helm release's history: install v1.9.0, upgrade v2.0.0, failed upgrade v2.0.1
+# (backend crash-looping), helm rollback to v2.0.0, whose ReplicaSet came back as revision 4.
 SEEDED_CAUSES = {
     "backend": {
-        1: "Initial release v1.8.0",
-        2: "Update to v1.9.0 - add export API",
-        3: "Update to v2.0.0 - fix bug #123",
-        4: "Update to v2.0.1 - fix memory leak #131",
+        1: "Release v1.9.0 - add export API",
+        3: "Release v2.0.1 - fix memory leak #131",
+        4: "Release v2.0.0 - fix bug #123",
     },
     "frontend": {
-        1: "Initial release v1.8.0",
-        2: "Update to v1.9.0 - new dashboard",
-        3: "Update to v2.0.0 - fix bug #123",
-        4: "Update to v2.0.1 - fix layout regression #129",
+        1: "Release v1.9.0 - add export API",
+        3: "Release v2.0.1 - fix memory leak #131",
+        4: "Release v2.0.0 - fix bug #123",
     },
 }
-SEEDED_VERSIONS = {1: "v1.8.0", 2: "v1.9.0", 3: "v2.0.0", 4: "v2.0.1"}
+SEEDED_VERSIONS = {1: "v1.9.0", 3: "v2.0.1-crashloop", 4: "v2.0.0"}
+SEEDED_REVISIONS = sorted(SEEDED_VERSIONS)
+# helm sets these on every object it manages; the controller copies them onto each ReplicaSet.
+HELM_ANNOTATIONS = {"meta.helm.sh/release-name": "eli-maor", "meta.helm.sh/release-namespace": "production"}
 
 # kubectl's words (k8s.io/kubectl pkg/polymorphichelpers rollback.go, history.go, rollout_status.go).
 PAUSED_UNDO = ("error: you cannot rollback a paused deployment; "
@@ -205,16 +208,16 @@ def test_get_deployments_replicasets_and_pods(reader):
         ["eli-maor-worker", "2/2", "2", "2"],
     ]
     wide = reader("get", "deploy", "eli-maor-backend", "-o", "wide", "--no-headers").split()
-    assert wide[5:] == ["backend", image("backend", "v2.0.1"), "app=eli-maor,component=backend"]
+    assert wide[5:] == ["backend", image("backend", "v2.0.0"), "app=eli-maor,component=backend"]
 
     rs_rows = [line.split() for line in reader("get", "rs", "-l", selector("backend")).strip().splitlines()]
     assert rs_rows[0] == ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
     revisions = by_revision(reader, "eli-maor-backend")
-    assert sorted(revisions) == [1, 2, 3, 4]
+    assert sorted(revisions) == SEEDED_REVISIONS
     counts = {r[0]: r[1:4] for r in rs_rows[1:]}
     assert counts == {rs["metadata"]["name"]: ["2", "2", "2"] if rev == 4 else ["0", "0", "0"]
                       for rev, rs in revisions.items()}
-    assert len(reader("get", "rs", "-o", "name").split()) == 16
+    assert len(reader("get", "rs", "-o", "name").split()) == 12
 
     pods = [line.split() for line in reader("get", "pods", "--no-headers").strip().splitlines()]
     assert len(pods) == 7
@@ -235,7 +238,7 @@ def test_describe_deployment_replicaset_and_pod(reader):
         r"StrategyType:\s+RollingUpdate",
         r"MinReadySeconds:\s+10",
         r"RollingUpdateStrategy:\s+0 max unavailable, 1 max surge",
-        r"Image:\s+ghcr.io/eli-maor/backend:v2.0.1",
+        r"Image:\s+ghcr.io/eli-maor/backend:v2.0.0",
         r"Available\s+True\s+MinimumReplicasAvailable",
         r"Progressing\s+True\s+NewReplicaSetAvailable",
         rf"NewReplicaSet:\s+{current} \(2/2 replicas created\)",
@@ -271,11 +274,13 @@ def test_rollout_history_lists_revisions_and_shows_one(reader):
     revisions = by_revision(reader, "eli-maor-backend")
     assert {rev: container_image(rs) for rev, rs in revisions.items()} == {
         rev: image("backend", version) for rev, version in SEEDED_VERSIONS.items()}
-    text = reader("rollout", "history", "deployment/eli-maor-backend", "--revision=2")
-    assert text.splitlines()[0] == "deployment.apps/eli-maor-backend with revision #2"
+    text = reader("rollout", "history", "deployment/eli-maor-backend", "--revision=1")
+    assert text.splitlines()[0] == "deployment.apps/eli-maor-backend with revision #1"
     assert re.search(r"Image:\s+ghcr.io/eli-maor/backend:v1.9.0", text), text
-    assert f"pod-template-hash={revisions[2]['metadata']['labels'][HASH]}" in text
-    assert f"{CHANGE_CAUSE}: Update to v1.9.0 - add export API" in text
+    assert f"pod-template-hash={revisions[1]['metadata']['labels'][HASH]}" in text
+    assert f"{CHANGE_CAUSE}: Release v1.9.0 - add export API" in text
+    # helm's rollback to release revision 2 brought revision 2's ReplicaSet back as 4, as kubectl's undo would.
+    assert revisions[4]["metadata"]["annotations"][REVISION_HISTORY] == "2"
     missing = reader.run("rollout", "history", "deployment/eli-maor-backend", "--revision=9", check=False)
     assert missing.returncode == 1
     assert "unable to find the specified revision" in missing.stderr
@@ -342,24 +347,24 @@ def test_smoke_set_image_status_undo_on_every_kubectl(kubectl):
     assert out.strip() == f"deployment.apps/{name} image updated"
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 2, 3, 4, 5]
+    assert sorted(revisions) == [1, 3, 4, 5]
     assert container_image(revisions[5]) == image("backend", "v2.1.0")
-    assert sorted(history(kubectl, name)) == [1, 2, 3, 4, 5]
+    assert sorted(history(kubectl, name)) == [1, 3, 4, 5]
 
     assert kubectl("rollout", "undo", f"deployment/{name}").strip() == f"deployment.apps/{name} rolled back"
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 2, 3, 5, 6]
+    assert sorted(revisions) == [1, 3, 5, 6]
     restored = revisions[6]
     # The old template came back as revision max+1, on the very same ReplicaSet.
     assert restored["metadata"]["uid"] == before[4]["metadata"]["uid"]
-    assert restored["metadata"]["annotations"][REVISION_HISTORY] == "4"
+    assert restored["metadata"]["annotations"][REVISION_HISTORY] == "2,4"
     # Differential: the Deployment's template is the revision's RS template minus the hash label.
     d = deployment(kubectl, name)
     assert d["spec"]["template"] == without_hash(restored["spec"]["template"])
-    assert container_image(d) == image("backend", "v2.0.1")
+    assert container_image(d) == image("backend", "v2.0.0")
     assert d["metadata"]["annotations"][REVISION] == "6"
-    assert sorted(history(kubectl, name)) == [1, 2, 3, 5, 6]
+    assert sorted(history(kubectl, name)) == [1, 3, 5, 6]
     wait_for("every backend pod to come from revision 6", lambda: pods_all_from(kubectl, "backend", restored, 2))
 
 
@@ -373,56 +378,56 @@ def test_undo_to_revision_renumbers_like_a_real_cluster(kubectl):
             "example.com/ticket=OPS-7", "--overwrite")
     rollout_status(kubectl, name)
     wait_for("revision 5's change-cause", lambda: history(kubectl, name).get(5) == "Update to v2.1.0 - faster exports")
-    target = by_revision(kubectl, name)[2]
+    target = by_revision(kubectl, name)[1]
 
-    out = kubectl("rollout", "undo", f"deployment/{name}", "--to-revision=2")
+    out = kubectl("rollout", "undo", f"deployment/{name}", "--to-revision=1")
     assert out.strip() == f"deployment.apps/{name} rolled back"
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 3, 4, 5, 6]
+    assert sorted(revisions) == [3, 4, 5, 6]
     restored = revisions[6]
     assert restored["metadata"]["name"] == target["metadata"]["name"]
-    assert restored["metadata"]["annotations"][REVISION_HISTORY] == "2"
-    assert restored["metadata"]["annotations"][CHANGE_CAUSE] == "Update to v1.9.0 - add export API"
+    assert restored["metadata"]["annotations"][REVISION_HISTORY] == "1"
+    assert restored["metadata"]["annotations"][CHANGE_CAUSE] == "Release v1.9.0 - add export API"
     d = deployment(kubectl, name)
     assert d["spec"]["template"] == without_hash(target["spec"]["template"])
     assert container_image(d) == image("backend", "v1.9.0")
     # kubectl's rollback replaces the annotations: the Deployment's own revision, plus the
     # target ReplicaSet's annotations minus the deployment.kubernetes.io ones.
-    # The ticket annotation never reached revision 2, so it is gone.
-    assert d["metadata"]["annotations"] == {REVISION: "6", CHANGE_CAUSE: "Update to v1.9.0 - add export API"}
+    # The ticket annotation never reached revision 1, so it is gone.
+    assert d["metadata"]["annotations"] == {REVISION: "6", CHANGE_CAUSE: "Release v1.9.0 - add export API",
+                                            **HELM_ANNOTATIONS}
     assert history(kubectl, name) == {
-        1: "Initial release v1.8.0",
-        3: "Update to v2.0.0 - fix bug #123",
-        4: "Update to v2.0.1 - fix memory leak #131",
+        3: "Release v2.0.1 - fix memory leak #131",
+        4: "Release v2.0.0 - fix bug #123",
         5: "Update to v2.1.0 - faster exports",
-        6: "Update to v1.9.0 - add export API",
+        6: "Release v1.9.0 - add export API",
     }
     wait_for("every backend pod to come from the restored ReplicaSet",
              lambda: pods_all_from(kubectl, "backend", restored, 2))
 
-    gone = kubectl.run("rollout", "undo", f"deployment/{name}", "--to-revision=2", check=False)
+    gone = kubectl.run("rollout", "undo", f"deployment/{name}", "--to-revision=1", check=False)
     assert gone.returncode == 1
-    assert gone.stderr.strip() == "error: unable to find specified revision 2 in history"
+    assert gone.stderr.strip() == "error: unable to find specified revision 1 in history"
 
     # Plain undo goes to the previous revision (5), which brings its annotations back.
     kubectl("rollout", "undo", f"deployment/{name}")
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 3, 4, 6, 7]
+    assert sorted(revisions) == [3, 4, 6, 7]
     assert revisions[7]["metadata"]["annotations"][REVISION_HISTORY] == "5"
     d = deployment(kubectl, name)
     assert container_image(d) == image("backend", "v2.1.0")
     assert d["metadata"]["annotations"] == {REVISION: "7", CHANGE_CAUSE: "Update to v2.1.0 - faster exports",
-                                            "example.com/ticket": "OPS-7"}
+                                            "example.com/ticket": "OPS-7", **HELM_ANNOTATIONS}
 
     # And back again: a ReplicaSet that returns twice keeps both of its old numbers.
     kubectl("rollout", "undo", f"deployment/{name}")
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 3, 4, 7, 8]
+    assert sorted(revisions) == [3, 4, 7, 8]
     assert revisions[8]["metadata"]["name"] == target["metadata"]["name"]
-    assert revisions[8]["metadata"]["annotations"][REVISION_HISTORY] == "2,6"
+    assert revisions[8]["metadata"]["annotations"][REVISION_HISTORY] == "1,6"
     assert deployment(kubectl, name)["spec"]["template"] == without_hash(revisions[8]["spec"]["template"])
 
 
@@ -458,7 +463,7 @@ def test_undo_refused_while_paused_and_skipped_for_the_current_template(kubectl)
     unchanged = deployment(kubectl, name)
     assert unchanged["metadata"]["generation"] == resumed["metadata"]["generation"]
     assert unchanged["metadata"]["annotations"][REVISION] == "4"
-    assert sorted(by_revision(kubectl, name)) == [1, 2, 3, 4]
+    assert sorted(by_revision(kubectl, name)) == SEEDED_REVISIONS
 
     missing = kubectl.run("rollout", "undo", f"deployment/{name}", "--to-revision=99", check=False)
     assert missing.returncode == 1
@@ -477,14 +482,14 @@ def test_paused_deployment_holds_a_new_image_until_resumed(kubectl):
 
     d = wait_for("the controller to observe the paused change", observed)
     assert condition(d, "Progressing")["reason"] == "DeploymentPaused"
-    assert sorted(by_revision(kubectl, name)) == [1, 2, 3, 4]
+    assert sorted(by_revision(kubectl, name)) == SEEDED_REVISIONS
     assert d["status"].get("updatedReplicas", 0) == 0
-    assert {container_image_of_pod(p) for p in live_pods(kubectl, "backend")} == {image("backend", "v2.0.1")}
+    assert {container_image_of_pod(p) for p in live_pods(kubectl, "backend")} == {image("backend", "v2.0.0")}
 
     kubectl("rollout", "resume", f"deployment/{name}")
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 2, 3, 4, 5]
+    assert sorted(revisions) == [1, 3, 4, 5]
     assert container_image(revisions[5]) == image("backend", "v2.1.0")
     wait_for("every backend pod to run v2.1.0", lambda: pods_all_from(kubectl, "backend", revisions[5], 2))
 
@@ -498,7 +503,7 @@ def test_restart_rolls_every_pod_through_a_new_replica_set(kubectl):
     rollout_status(kubectl, name)
 
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 2, 3, 4, 5]
+    assert sorted(revisions) == [1, 3, 4, 5]
     new = revisions[5]
     stamp = new["spec"]["template"]["metadata"]["annotations"][RESTARTED_AT]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp), stamp  # RFC 3339, UTC
@@ -534,10 +539,10 @@ def test_scale_to_zero_and_back(kubectl):
     pods = live_pods(kubectl, "worker")
     assert not old_pods & {p["metadata"]["name"] for p in pods}
     started = kubectl("logs", pods[0]["metadata"]["name"])
-    assert f"INFO  starting worker version=v2.0.1 image={image('worker', 'v2.0.1')}" in started
+    assert f"INFO  starting worker version=v2.0.0 image={image('worker', 'v2.0.0')}" in started
     # Scaling is not a rollout: same ReplicaSet, no new revision.
     assert {p["metadata"]["labels"][HASH] for p in pods} == {current["metadata"]["labels"][HASH]}
-    assert sorted(by_revision(kubectl, name)) == [1, 2, 3, 4]
+    assert sorted(by_revision(kubectl, name)) == SEEDED_REVISIONS
     assert kubectl("get", "deploy", name, "--no-headers").split()[1:4] == ["2/2", "2", "2"]
 
 
@@ -624,7 +629,7 @@ def test_get_watch_streams_changes(kubectl):
 @required_versions
 def test_delete_deployment_garbage_collects_its_replica_sets_and_pods(kubectl):
     name = "eli-maor-worker"
-    assert len(owned_replica_sets(kubectl, name)) == 4
+    assert len(owned_replica_sets(kubectl, name)) == 3
     assert len(live_pods(kubectl, "worker")) == 2
     out = kubectl("delete", "deployment", name)
     assert re.fullmatch(rf'deployment.apps "{name}" deleted( from {NS} namespace)?', out.strip()), out
@@ -633,7 +638,7 @@ def test_delete_deployment_garbage_collects_its_replica_sets_and_pods(kubectl):
     missing = kubectl.run("get", "deployment", name, check=False)
     assert missing.returncode == 1
     assert missing.stderr.strip() == f'Error from server (NotFound): deployments.apps "{name}" not found'
-    assert len(owned_replica_sets(kubectl, "eli-maor-backend")) == 4
+    assert len(owned_replica_sets(kubectl, "eli-maor-backend")) == 3
     assert len(live_pods(kubectl, "backend")) == 2
 
 
@@ -653,7 +658,7 @@ def test_get_yaml_round_trips_through_apply_and_replace(kubectl, tmp_path):
         assert after[n]["spec"] == d["spec"], n
         assert after[n]["metadata"]["annotations"][REVISION] == d["metadata"]["annotations"][REVISION]
         assert "kubectl.kubernetes.io/last-applied-configuration" in after[n]["metadata"]["annotations"]
-    assert sum(len(owned_replica_sets(kubectl, n)) for n in before) == 16
+    assert sum(len(owned_replica_sets(kubectl, n)) for n in before) == 12
 
     # Nothing left to change: diff is empty (exit 0) for the same file.
     fresh = tmp_path / "backend.yaml"
@@ -682,7 +687,7 @@ def test_get_yaml_round_trips_through_apply_and_replace(kubectl, tmp_path):
     assert kubectl("apply", "-f", str(edited)).strip() == "deployment.apps/eli-maor-backend configured"
     rollout_status(kubectl, "eli-maor-backend")
     revisions = by_revision(kubectl, "eli-maor-backend")
-    assert sorted(revisions) == [1, 2, 3, 4, 5]
+    assert sorted(revisions) == [1, 3, 4, 5]
     assert container_image(revisions[5]) == image("backend", "v2.1.0")
 
 
@@ -750,8 +755,8 @@ def test_crashloop_release_fails_rollout_status_and_undo_recovers(fast_sandbox, 
     progressing = condition(d, "Progressing")
     assert (progressing["status"], progressing["reason"]) == ("True", "NewReplicaSetAvailable")
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 2, 3, 5, 6]
-    assert container_image(revisions[6]) == image("backend", "v2.0.1")
+    assert sorted(revisions) == [1, 3, 5, 6]
+    assert container_image(revisions[6]) == image("backend", "v2.0.0")
     wait_for("the crash-looping pod to go", lambda: pods_all_from(kubectl, "backend", revisions[6], 2))
     assert kubectl.json("get", "rs", bad_name)["spec"]["replicas"] == 0
 

@@ -16,6 +16,7 @@ from .controllers.disruption import DisruptionController
 from .controllers.endpoints import EndpointsController
 from .controllers.event_ttl import EventTTLController
 from .controllers.gc import GarbageCollector
+from .controllers.job import JobController
 from .controllers.kubelet import Kubelet
 from .controllers.replicaset import ReplicaSetController
 from .seeds import SEEDS, seed_eli_maor, seed_system
@@ -43,6 +44,7 @@ class Sandbox:
                 GarbageCollector(ctx),
                 DeploymentController(ctx),
                 ReplicaSetController(ctx),
+                JobController(ctx),
                 self.kubelet,
                 EndpointsController(ctx),
                 DisruptionController(ctx),
@@ -52,7 +54,7 @@ class Sandbox:
         seed_system(self.api)
         self.settle()
         if seed == "eli-maor":
-            seed_eli_maor(self.api, self.settle, self.advance)
+            seed_eli_maor(self.api, self.clock, self.settle, self.advance, wall)
         self.advance(max(0.0, wall - self.clock.now()))
 
     def settle(self) -> None:

@@ -138,6 +138,23 @@ def _replica_set(obj: dict) -> None:
     _reorder(spec, "ReplicaSetSpec")
 
 
+def _job(obj: dict) -> None:
+    spec = obj.setdefault("spec", {})
+    for key, value in (("parallelism", 1), ("completions", 1), ("backoffLimit", 6),
+                       ("completionMode", "NonIndexed"), ("suspend", False),
+                       ("podReplacementPolicy", "TerminatingOrFailed")):
+        _set_if_nil(spec, key, value)
+    uid = (obj.get("metadata") or {}).get("uid")
+    if uid and not spec.get("manualSelector") and not spec.get("selector"):
+        # The Job strategy's generated selector (PrepareForCreate): the Job's uid, also on the pod template.
+        name = obj["metadata"].get("name", "")
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+        labels = spec.setdefault("template", {}).setdefault("metadata", {}).setdefault("labels", {})
+        labels.update({"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
+                       "controller-uid": uid, "job-name": name})
+    _pod_template(spec)
+
+
 def _pod_template(owner_spec: dict) -> None:
     template = owner_spec.setdefault("template", {})
     meta = template.setdefault("metadata", {})  # a struct, so always serialized
@@ -370,6 +387,7 @@ def _endpoint_slice(obj: dict) -> None:
 _DEFAULTERS: dict[tuple[str, str], Callable[[dict], None]] = {
     ("apps", "Deployment"): _deployment,
     ("apps", "ReplicaSet"): _replica_set,
+    ("batch", "Job"): _job,
     ("", "Pod"): _pod,
     ("", "Service"): _service,
     ("", "Secret"): _secret,

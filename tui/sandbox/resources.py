@@ -62,6 +62,8 @@ RESOURCES: tuple[ResourceType, ...] = (
                  categories=("all",), subresources=("status", "scale"), tracks_generation=True),
     ResourceType("apps", "v1", "ReplicaSet", "replicasets", short_names=("rs",),
                  categories=("all",), subresources=("status", "scale"), tracks_generation=True),
+    ResourceType("batch", "v1", "Job", "jobs", categories=("all",), subresources=("status",),
+                 tracks_generation=True),
     ResourceType("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", short_names=("pdb",),
                  subresources=("status",), tracks_generation=True),
     ResourceType("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
@@ -101,5 +103,6 @@ EVENT = lookup("", "v1", "events")
 DEPLOYMENT = lookup("apps", "v1", "deployments")
 REPLICASET = lookup("apps", "v1", "replicasets")
 PDB = lookup("policy", "v1", "poddisruptionbudgets")
+JOB = lookup("batch", "v1", "jobs")
 ENDPOINTSLICE = lookup("discovery.k8s.io", "v1", "endpointslices")
 EVENTS_V1 = lookup("events.k8s.io", "v1", "events")

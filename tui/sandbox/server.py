@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import yaml
 from aiohttp import web
 
-from . import discovery, errors, openapi, printers
+from . import discovery, errors, openapi, printers, protobuf
 from .api import APPLY_PATCH, PATCH_TYPES, Api
 from .clock import Clock
 from .fields import check_supported, field_set
@@ -180,8 +180,13 @@ class SandboxServer:
     async def _body(self, request: web.Request, *, yaml_ok: bool = False):
         raw = await request.read()
         ctype = request.content_type
-        if "protobuf" in ctype or "cbor" in ctype:
-            # Imperative `kubectl create <kind>` sends protobuf; the sandbox speaks JSON and YAML only.
+        if "protobuf" in ctype:
+            # client-go's typed clients (helm's storage driver) send protobuf: decoded for the kinds they write.
+            try:
+                return protobuf.decode(raw) if raw else None
+            except protobuf.ProtobufError:
+                raise errors.ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml") from None
+        if "cbor" in ctype:
             raise errors.ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
         try:
             if yaml_ok:

@@ -17,6 +17,10 @@ Faults come from the image tag:
   probe period.
 * ``-slow``: takes ten times longer to start.
 
+A container of a pod whose restartPolicy is not Always (a Job's) does its
+work and exits 0 after ``RUN_TO_COMPLETION`` simulated seconds, so the pod
+Succeeds; with ``-crashloop`` it exits 1 and the pod Fails.
+
 Deleting a pod: "Killing" events, the containers stop after
 min(grace period, SHUTDOWN_SECONDS) simulated seconds, the final terminal
 status is written and `api.finish_deletion` removes the pod.
@@ -56,6 +60,7 @@ BACKOFF_MAX = 300.0
 BACKOFF_EVENT_PERIOD = 10.0  # a pod in back-off is re-synced (and warned about) this often
 DEFAULT_PROBE_PERIOD = 10
 SHUTDOWN_SECONDS = 3.0  # how long a container takes to exit after SIGTERM
+RUN_TO_COMPLETION = 5.0  # a Job's container finishes its work after this
 NODE_STATUS_REPORT = 300.0  # nodeStatusReportFrequency: heartbeat at least this often (when active)
 REQUEST_LOG_INTERVAL = 5.0  # one access-log line per container this often
 LOG_LINES = 1000  # per container instance
@@ -666,6 +671,9 @@ class Kubelet(Controller):
         mode = c.mode
         if mode == "crashloop":
             c.next_at = self._at(at, CRASH_AFTER)
+        elif pod["spec"].get("restartPolicy", "Always") != "Always":
+            c.ready = True
+            c.next_at = self._at(at, RUN_TO_COMPLETION)
         elif mode == "unready":
             probe = c.spec.get("readinessProbe") or {}
             c.probe_at = self._at(at, (probe.get("initialDelaySeconds") or 0) + 1)
@@ -678,7 +686,9 @@ class Kubelet(Controller):
                 c.ready = True
 
     def _container_step(self, c: ContainerRun, run: PodRun, pod: dict, at: float) -> None:
-        if c.step == "running":
+        if c.step == "running" and c.mode != "crashloop" and pod["spec"].get("restartPolicy", "Always") != "Always":
+            self._complete(run, pod, c, at)
+        elif c.step == "running":
             self._crash(run, pod, c, at)
         elif c.step == "crashed":
             self._after_crash(run, pod, c, at)
@@ -702,6 +712,18 @@ class Kubelet(Controller):
             c.step, c.next_at = "exited", None
             if all(x.step == "exited" for x in run.containers):
                 run.phase = self._terminal_phase(run)
+
+    def _complete(self, run: PodRun, pod: dict, c: ContainerRun, at: float) -> None:
+        """A run-to-completion container finished its work."""
+        self._catch_up_logs(run, c, at)
+        self._log(c, at, "INFO  done")
+        c.state = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": rfc3339(c.started_at or at),
+                                  "finishedAt": rfc3339(at), "containerID": c.container_id}}
+        c.finished_at = at
+        c.ready = c.started = False
+        c.step, c.next_at = "exited", None
+        if all(x.step == "exited" for x in run.containers):
+            run.phase = self._terminal_phase(run)
 
     def _after_crash(self, run: PodRun, pod: dict, c: ContainerRun, at: float) -> None:
         restart_at = self._at(c.finished_at or at, self._backoff(c.crashes))
