@@ -58,6 +58,9 @@ class Source:
     method: Callable
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    # Turns each object into what the UI wants (e.g. decodes Helm's release Secrets), on the watcher's
+    # thread so the UI loop never does that work; None passes objects through.
+    transform: Callable[[dict], object] | None = None
 
 
 def namespaced_sources(api: client.ApiClient, namespace: str, label_selector: str = "") -> list[Source]:
@@ -105,7 +108,8 @@ class Watcher(threading.Thread):
         s = self.source
         response = s.method(*s.args, **s.kwargs, _preload_content=False, _request_timeout=30)
         body = json.loads(response.data)
-        self.hub.put(Relisted(s.kind, tuple(_slim(o) for o in body.get("items") or ())))
+        objects = (_slim(o) for o in body.get("items") or ())
+        self.hub.put(Relisted(s.kind, tuple(map(s.transform, objects) if s.transform else objects)))
         self.hub.health(s.kind, True)
         return body.get("metadata", {}).get("resourceVersion", "")
 
@@ -130,7 +134,8 @@ class Watcher(threading.Thread):
                     raise ConsoleError(obj.get("message") or "the watch failed")
                 rv = (obj.get("metadata") or {}).get("resourceVersion") or rv
                 if kind in ("ADDED", "MODIFIED", "DELETED"):
-                    self.hub.put(Changed(s.kind, kind, _slim(obj)))
+                    obj = _slim(obj)
+                    self.hub.put(Changed(s.kind, kind, s.transform(obj) if s.transform else obj))
         finally:
             response.release_conn()
         return rv

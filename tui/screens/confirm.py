@@ -99,9 +99,11 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
                 if op.noop:
                     yield Static(Text(op.noop, style=style(self.app, "warning")), id="noop")
                 if op.diff:
-                    yield Label("Pod template diff", classes="heading")
+                    yield Label(getattr(op, "diff_heading", "Pod template diff"), classes="heading")
                     yield DiffView(op.diff, id="diff")
-            yield Label("Equivalent kubectl command", classes="heading", id="command-heading")
+            # Helm operations run exactly their command line; kubectl's is an equivalent, for the reader.
+            yield Label(getattr(op, "command_heading", "Equivalent kubectl command"), classes="heading",
+                        id="command-heading")
             yield Static(Text("$ " + op.command_line), id="command")
             with Vertical(id="fields"):
                 if self.ask_reason:
