@@ -18,6 +18,14 @@ def start_sandbox(tmp: Path, seed: str = "eli-maor", speed: float = 20.0, *extra
     return SandboxProcess.start(tmp / "kubeconfig", seed, speed, *extra)
 
 
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path_factory, monkeypatch) -> Path:
+    """Every test gets its own $XDG_STATE_HOME: incident logs never touch (or resume from) the real one."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
 @pytest.fixture
 def sandbox(tmp_path: Path):
     """A fresh eli-maor sandbox at speed 20; it must stop cleanly and log no errors."""

@@ -1,0 +1,234 @@
+"""The console's incident keys and hooks (the one Textual-aware module of this package).
+
+`IncidentActions` is mixed into RollbackConsole: `i` starts an incident (asks
+its name), `I` closes it, `e` previews the report and writes it; on start the
+open incident of this context and namespace is resumed. The app calls
+`_incident_init()` at the end of its __init__, `resume_incident()` when ready,
+`incident_lines()` with new Rollout lines, `close_incident_log()` on unmount,
+and `record()` delegates to `self.incidents.record()`.
+
+Writes happen on the UI loop: one os.write of a line is microseconds (the
+fsync runs on the log's own thread, see auditlog), and the report is a few
+kilobytes to a local disk.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .. import checklist as runbook
+from ..errors import ConsoleError, one_line
+from ..screens.prompt import PromptScreen
+from ..screens.report import ReportScreen
+from ..state import INFO, LogLine
+from . import report
+from .recorder import IncidentSettings, Recorder
+from .session import entry_time, log_path, validate_name
+
+# Entry kinds worth replaying into the Rollout stream on resume (the timeline as it was).
+REPLAYED = {"incident-started", "action", "outcome", "tick", "untick", "target", "export", "note", "plan-step",
+            "helm-rollback", report.ROLLOUT_DONE}
+
+
+PREVIEW_ROWS = 40  # timeline rows and commands in the preview: a long table would take seconds to lay out
+
+
+class IncidentActions:
+    """Mixin for RollbackConsole; uses its state, checklist, clock, sidebar, _say and _refuse."""
+
+    incidents: Recorder
+
+    def _incident_init(self, settings: IncidentSettings | None) -> None:
+        self.incidents = Recorder(settings or IncidentSettings(), self.target.context, self.target.namespace,
+                                  clock=self.clock, snapshot=self.snapshot_components, checklist=self.checklist)
+        self._sync_error_said = ""
+        self._rollout_recorded: set[str] = set()  # rolled-back components whose completion is in the log
+
+    # ---- what the log needs from the console ---------------------------------------------------
+
+    def snapshot_components(self, component: str | None) -> dict:
+        """Revision and images of one component (None: every component) as the console sees them now."""
+        views = [self.state.component(component)] if component else self.state.components()
+        return {v.name: {"revision": v.revision, "images": list(v.images)} for v in views if v is not None}
+
+    def record_entry(self, kind: str, component: str, text: str, command: str = "", ok: bool | None = None,
+                     payload: dict | None = None) -> dict | None:
+        if kind == "outcome" and ok and (payload or {}).get("action") == "rollback":
+            self._rollout_recorded.discard(component)  # a new rollout to see complete
+        try:
+            entry = self.incidents.record(kind, component, text, command, ok, payload)
+        except ConsoleError as err:
+            self._say(err.message, severity="error")
+            return None
+        log = self.incidents.log
+        if log is not None and log.sync_error and log.sync_error != self._sync_error_said:
+            self._sync_error_said = log.sync_error
+            self._say(log.sync_error, severity="warning")
+        return entry
+
+    def incident_lines(self, lines: list[LogLine]) -> None:
+        """A rolled-back component's rollout completed: the timeline says so (with its snapshot)."""
+        for line in lines:
+            name = line.component
+            if (name in self.rolled_back and name not in self._rollout_recorded
+                    and line.text.endswith("successfully rolled out")):
+                self._rollout_recorded.add(name)
+                self.record(report.ROLLOUT_DONE, name, line.text, ok=True)
+
+    # ---- i: start -------------------------------------------------------------------------------
+
+    def action_incident(self) -> None:
+        if self.incidents.open:
+            incident = self.incidents.incident
+            self._refuse(f"Incident {incident.name} is open (started {report.when(incident.started)} UTC); "
+                         "press I to close it before starting another.")
+            return
+        directory = self.incidents.directory
+
+        def valid(text: str) -> str | None:
+            try:
+                name = validate_name(text)
+            except ConsoleError as err:
+                return err.message
+            if log_path(directory, name).exists():
+                return f"An incident named {name} already exists in {directory}; choose another name."
+            return None
+
+        def answered(text: str | None) -> None:
+            if text is not None:
+                self.start_incident(text)
+
+        self.push_screen(PromptScreen(
+            "Start an incident", "Name the incident (e.g. INC-2041). From now on every action, outcome and "
+            "checklist tick is written to its audit log.", "", "INC-2041", valid), answered)
+
+    def start_incident(self, name: str) -> bool:
+        try:
+            incident = self.incidents.start(name)
+        except ConsoleError as err:
+            self._refuse(err.message)
+            return False
+        self._show_incident()
+        self._say(f"Incident {incident.name} started; recording to {incident.path}.")
+        return True
+
+    # ---- I: close -------------------------------------------------------------------------------
+
+    def action_close_incident(self) -> None:
+        if not self.incidents.open:
+            self._refuse("No incident is open; press i to start one.")
+            return
+        name = self.incidents.incident.name
+
+        def valid(text: str) -> str | None:
+            return None if text == name else f"Type {name} to close it, or press Escape."
+
+        def answered(text: str | None) -> None:
+            if text is not None:
+                self.close_incident()
+
+        self.push_screen(PromptScreen(f"Close incident {name}", f"Type {name} to close it: the console will "
+                                      "no longer resume it; its log and report stay.", "", name, valid), answered)
+
+    def close_incident(self) -> None:
+        try:
+            incident = self.incidents.close_incident()
+        except ConsoleError as err:
+            self._refuse(err.message)
+            return
+        self._show_incident()
+        self._say(f"Incident {incident.name} closed; its log is {incident.path}.")
+
+    # ---- e: report ------------------------------------------------------------------------------
+
+    def action_export_report(self) -> None:
+        if not self.incidents.open:
+            self._refuse("No incident is open; press i to start one, then e exports its report.")
+            return
+        incident = self.incidents.incident
+        path = self.incidents.report_path()
+        text = report.render(incident, now=self.clock(), checklist=self.checklist, recent=PREVIEW_ROWS)
+
+        def answered(write: bool | None) -> None:
+            if write:
+                self.export_report()
+
+        self.push_screen(ReportScreen(incident.name, text, str(path)), answered)
+
+    def export_report(self) -> Path | None:
+        """Write the report, record the export, tick "Update incident report", write it again with that."""
+        incident = self.incidents.incident
+        path = self.incidents.report_path()
+        try:
+            _write_private(path, report.render(incident, now=self.clock(), checklist=self.checklist))
+        except OSError as exc:
+            self._refuse(f"Could not write the report to {path}: {exc.strerror}; choose a writable --report-dir.")
+            return None
+        self.record_entry("export", "", f"report written to {path}", payload={
+            "path": str(path), "snapshot": self.snapshot_components(None)})
+        keeper = getattr(self, "evidence", None)  # H3b's ChecklistKeeper: ticks, says it, records a tick entry
+        if keeper is not None:
+            keeper.tick(runbook.REPORT, "", f"exported to {path}")
+        elif self.checklist.tick(runbook.REPORT, f"exported to {path}", by=self.incidents.user, at=self.clock()):
+            self.record_entry("tick", "", f"[x] {self.checklist.get(runbook.REPORT).text}: exported to {path}")
+            self.sidebar.show_items()
+        try:
+            _write_private(path, report.render(incident, now=self.clock(), checklist=self.checklist))
+        except OSError as exc:
+            self._refuse(f"Could not rewrite the report at {path}: {exc.strerror}.")
+            return None
+        self._say(f"Report of {incident.name} written to {path}")
+        return path
+
+    # ---- resuming -------------------------------------------------------------------------------
+
+    def resume_incident(self) -> None:
+        """On start: pick up the open incident of this context and namespace, where it was."""
+        if self.target.api is None:
+            return  # an offline view (snapshots, screenshots) never touches the user's incidents
+        try:
+            incident = self.incidents.resume()
+        except ConsoleError as err:
+            self._say(err.message, severity="error")
+            return
+        if incident is None:
+            return
+        incident.apply_to(self.checklist)
+        self.incidents.restored()
+        self.rolled_back |= incident.rolled_back()
+        self.sidebar.show_items()
+        for entry in incident.entries:
+            if entry.get("kind") in REPLAYED:
+                self.state.log.append(LogLine(entry_time(entry), entry.get("component", ""), INFO,
+                                              f"(incident) {entry.get('kind')}: {one_line(entry.get('text', ''))}"))
+        self._reset_stream()
+        self._show_incident()
+        self._say(f"Resumed incident {incident.name} (started {report.when(incident.started)} UTC, "
+                  f"{len(incident.entries)} entries).")
+        for notice in incident.notices:
+            self._say(notice, severity="warning")
+
+    def _show_incident(self) -> None:
+        incident = self.incidents.incident
+        name = incident.name if self.incidents.open and incident else ""
+        self.sidebar.border_title = f"Checklist · {name}" if name else "Checklist"
+
+    def close_incident_log(self) -> None:
+        """On exit: every accepted entry reaches the disk; the incident stays open to be resumed."""
+        self.incidents.close()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write the report 0600 via a temporary file and a rename, so a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        data, written = text.encode(), 0
+        while written < len(data):
+            written += os.write(fd, data[written:])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)

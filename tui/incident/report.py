@@ -1,0 +1,172 @@
+"""The incident report, in Markdown, written from the replayed audit log alone.
+
+Sections: summary, components (revisions and images before and after), the
+timeline, the checklist with its evidence, every command executed with its
+result, and what is still open. Times are UTC, as everywhere in the console.
+The same text is shown in the report preview (`e`) and printed by
+`rollback-console report INCIDENT`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .. import checklist as runbook
+from .session import CLOSED, STARTED, Incident, Snapshot
+from .session import entry_time as _at
+
+ROLLOUT_DONE = "rolled-out"  # the entry kind recorded when a rolled-back component's rollout completes
+
+
+def when(at: float) -> str:
+    """2026-11-26 18:53:59"""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at)) if at else "-"
+
+
+def clock(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(at)) if at else "-"
+
+
+def duration(seconds: float) -> str:
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    return f"{s // 3600}h {s % 3600 // 60:02d}m"
+
+
+def cell(text: object) -> str:
+    """Safe inside a table cell: one line, pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|") or " "
+
+
+def code(text: str) -> str:
+    if not text:
+        return " "
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{cell(text)}{pad}{fence}"
+
+
+def result(ok: bool | None) -> str:
+    return {True: "ok", False: "FAILED", None: "-"}[ok]
+
+
+def _state(snap: Snapshot | None) -> str:
+    """`5: image, image` (revision, then the images of its pod template)."""
+    if snap is None:
+        return "-"
+    images = ", ".join(code(image) for image in snap.images) or "no images"
+    return f"{cell(snap.revision or '?')}: {images}"
+
+
+def render(incident: Incident, now: float | None = None, checklist: runbook.Checklist | None = None,
+           recent: int = 0) -> str:
+    """The report. `now` ends the duration of an open incident (default: its last entry).
+
+    `recent` > 0 keeps only that many of the newest timeline rows and commands (the on-screen preview
+    of a long incident stays quick); the written report always has them all."""
+    checklist = checklist if checklist is not None else runbook.Checklist.runbook()
+    end = incident.closed_at if incident.closed else max(now or 0.0, incident.ended)
+    lines: list[str] = [f"# Incident report: {incident.name}", ""]
+
+    # ---- summary
+    state = f"closed at {when(incident.closed_at)} UTC" if incident.closed else "open"
+    lines += [
+        f"- Context / namespace: {incident.context} / {incident.namespace}",
+        f"- Started: {when(incident.started)} UTC by {incident.who}",
+        f"- Duration: {duration(end - incident.started)} ({state})",
+        f"- People: {', '.join(incident.users())}",
+        f"- Log: {len(incident.entries)} entries in {incident.path.name if incident.path else '-'}",
+        "",
+    ]
+
+    # ---- components
+    names = sorted(set(incident.before) | set(incident.after) | set(incident.targets))
+    rolled_back = incident.rolled_back()
+    lines += ["## Components", ""]
+    if names:
+        lines += ["| Component | Before: revision, images | Target | After: revision, images | Rolled back |",
+                  "|---|---|---|---|---|"]
+        for name in names:
+            lines.append(f"| {cell(name)} | {_state(incident.before.get(name))} | "
+                         f"{cell(incident.targets.get(name, '-'))} | {_state(incident.after.get(name))} | "
+                         f"{'yes' if name in rolled_back else 'no'} |")
+    else:
+        lines.append("No component was seen.")
+    lines.append("")
+
+    # ---- timeline
+    lines += ["## Timeline", "", "| # | Time (UTC) | Who | What | Component | Detail | Result |",
+              "|---|---|---|---|---|---|---|"]
+    shown = incident.entries[-recent:] if recent else incident.entries
+    if len(shown) < len(incident.entries):
+        lines[-2:-2] = [(f"The newest {len(shown)} of {len(incident.entries)} entries; the written report has "
+                         "them all."), ""]
+    for entry in shown:
+        lines.append(f"| {entry.get('seq', '')} | {clock(_at(entry))} | {cell(entry.get('user', ''))} | "
+                     f"{cell(entry.get('kind', ''))} | {cell(entry.get('component', '') or '-')} | "
+                     f"{cell(entry.get('text', ''))} | {result(entry.get('ok'))} |")
+    lines.append("")
+
+    # ---- checklist
+    lines += ["## Checklist", ""]
+    for section in checklist.sections:
+        lines += [f"### {section.title}", ""]
+        for item in section.items:
+            tick = incident.ticks.get(item.key)
+            done = tick.done if tick else False
+            how = ""
+            if tick and done:
+                said = tick.evidence or (f"note: {tick.note}" if tick.note else "by hand")
+                how = f": {cell(said)} ({cell(tick.by)}, {clock(tick.at)} UTC)"
+            elif tick and tick.note:
+                how = f": note: {cell(tick.note)}"
+            lines.append(f"- [{'x' if done else ' '}] {item.text}{how}")
+        lines.append("")
+
+    # ---- commands
+    lines += ["## Commands executed", ""]
+    if incident.commands:
+        lines += ["| Time (UTC) | Who | Component | Command | Result |", "|---|---|---|---|---|"]
+        commands = incident.commands[-recent:] if recent else incident.commands
+        if len(commands) < len(incident.commands):
+            lines[-2:-2] = [(f"The newest {len(commands)} of {len(incident.commands)} commands; the written "
+                             "report has them all."), ""]
+        for command in commands:
+            entry, outcome = command.entry, command.outcome
+            said = outcome.get("text", "") if outcome else entry.get("text", "")
+            lines.append(f"| {clock(_at(entry))} | {cell(entry.get('user', ''))} | "
+                         f"{cell(entry.get('component', '') or '-')} | {code(entry.get('command', ''))} | "
+                         f"{result(command.ok)}: {cell(said)} |")
+    else:
+        lines.append("No command was executed.")
+    lines.append("")
+
+    # ---- still open
+    lines += ["## Still open", ""]
+    open_items = [item for item in checklist if not (incident.ticks.get(item.key) and
+                                                     incident.ticks[item.key].done)]
+    failed = [e for e in incident.entries if e.get("kind") not in (STARTED, CLOSED, "tick", "untick")
+              and e.get("ok") is False]
+    rolled_out = {e.get("component") for e in incident.entries if e.get("kind") == ROLLOUT_DONE}
+    not_out = sorted(rolled_back - rolled_out)
+    not_rolled = sorted(set(incident.targets) - rolled_back)
+    if open_items:
+        lines.append(f"- Checklist items not ticked ({len(open_items)}): "
+                     + "; ".join(f"{item.text} ({item.section})" for item in open_items) + ".")
+    for entry in failed:
+        what = "cancelled" if (entry.get("payload") or {}).get("cancelled") else "failed"
+        lines.append(f"- {what.capitalize()} at {clock(_at(entry))} UTC ({cell(entry.get('component', '') or '-')}):"
+                     f" {cell(entry.get('text', ''))}")
+    for name in not_out:
+        lines.append(f"- {name} was rolled back but its rollout was not seen to complete.")
+    for name in not_rolled:
+        lines.append(f"- {name} has target revision {cell(incident.targets[name])} but was not rolled back.")
+    if not (open_items or failed or not_out or not_rolled):
+        lines.append("Nothing: every checklist item is ticked and every action succeeded.")
+    lines.append("")
+    if incident.notices:
+        lines += ["## Notes on the log", ""] + [f"- {cell(n)}" for n in incident.notices] + [""]
+    return "\n".join(lines)
