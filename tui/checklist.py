@@ -4,7 +4,9 @@ The items are the Eli Maor *Rollback Strategy*'s "Rollback Checklist"
 section; `parse()` reads the same shape from any runbook's Markdown (`###`
 section headings, `- [ ]` items), so another team's runbook drops in. An
 item is ticked by hand (space in the sidebar) or by evidence the console
-sees (a rollback executed, its rollout complete); evidence says why.
+sees (a rollback executed, its rollout complete, pods healthy, a smoke test
+passed); either way it keeps who ticked it, when, and the evidence. `how`
+says, before it is ticked, what will satisfy it.
 """
 
 from __future__ import annotations
@@ -41,11 +43,30 @@ RUNBOOK_CHECKLIST = """\
 _SECTION = re.compile(r"^#{2,4}\s+(?P<title>.+?)\s*$")
 _ITEM = re.compile(r"^\s*[-*]\s+\[(?P<mark>[ xX])\]\s+(?P<text>.+?)\s*$")
 
-# Evidence the console can see for itself, by the item's key.
-IDENTIFY, TARGET, EXECUTE, MONITOR, POD_HEALTH = (
-    "identify-the-issue", "determine-target-revision", "execute-rollback-command",
-    "monitor-rollout-status", "check-pod-health",
-)
+# The runbook's items by their own slug (what `Checklist.get` accepts).
+IDENTIFY, TARGET, DATABASE, NOTIFY = (
+    "identify-the-issue", "determine-target-revision", "check-database-compatibility", "notify-team")
+EXECUTE, MONITOR, POD_HEALTH, CONNECTIVITY = (
+    "execute-rollback-command", "monitor-rollout-status", "check-pod-health", "verify-service-connectivity")
+APP_HEALTH, LOGS, SMOKE, REPORT = (
+    "verify-application-health", "check-logs-for-errors", "run-smoke-tests", "update-incident-report")
+
+# How each item is satisfied: "by hand" ones wait for space; the rest the console ticks from what it sees.
+BY_HAND = "by hand"
+HOW = {
+    IDENTIFY: "by hand (space)",
+    TARGET: "when a rollback target is confirmed",
+    DATABASE: "by hand, with a note (space)",
+    NOTIFY: "by hand (space)",
+    EXECUTE: "when a rollback succeeds",
+    MONITOR: "when the rollout reports success",
+    POD_HEALTH: "pods Ready, no restarts for a window",
+    CONNECTIVITY: "Services have ready endpoints",
+    APP_HEALTH: "the health check passes",
+    LOGS: "no error lines in recent pod logs",
+    SMOKE: "the smoke test exits 0 (S)",
+    REPORT: "when the incident report is exported",
+}
 
 
 def slug(text: str) -> str:
@@ -58,7 +79,17 @@ class Item:
     section: str
     text: str
     done: bool = False
-    evidence: str = ""  # why it was ticked, when the console ticked it
+    evidence: str = ""  # why it is ticked: what the console saw, or "ticked by hand"
+    how: str = BY_HAND  # what satisfies it, shown while it is open
+    by: str = ""  # who ticked it (the console's user; evidence ticks too, on their watch)
+    at: float = 0.0  # when (epoch seconds of the console's clock)
+    note: str = ""  # what the engineer wrote when ticking (database compatibility)
+    status: str = ""  # while open: the last check's result ("backend-7d9: 3 errors", "smoke test running")
+    failing: bool = False  # that result is a failure (shown as one), not progress
+
+    @property
+    def slug(self) -> str:
+        return self.key.rsplit("/", 1)[-1]
 
 
 @dataclass
@@ -98,8 +129,9 @@ class Checklist:
                 if not sections:
                     sections.append(Section("Checklist"))
                 section = sections[-1]
-                section.items.append(Item(f"{slug(section.title)}/{slug(item.group('text'))}", section.title,
-                                          item.group("text"), done=item.group("mark") != " "))
+                own = slug(item.group("text"))
+                section.items.append(Item(f"{slug(section.title)}/{own}", section.title, item.group("text"),
+                                          done=item.group("mark") != " ", how=HOW.get(own, BY_HAND)))
         return cls([s for s in sections if s.items])
 
     def __iter__(self) -> Iterator[Item]:
@@ -118,21 +150,46 @@ class Checklist:
                 return item
         return None
 
-    def toggle(self, key: str) -> Item:
+    def _item(self, key: str) -> Item:
         item = self.get(key)
         if item is None:
             raise KeyError(key)
-        item.done = not item.done
-        item.evidence = ""
         return item
 
-    def tick(self, key: str, evidence: str) -> Item | None:
+    def toggle(self, key: str, by: str = "", at: float = 0.0, note: str = "") -> Item:
+        """By hand: tick an open item, untick a ticked one."""
+        item = self._item(key)
+        self.set(key, not item.done, evidence="ticked by hand" if not item.done else "", by=by, at=at, note=note)
+        return item
+
+    def tick(self, key: str, evidence: str, by: str = "", at: float = 0.0) -> Item | None:
         """Tick from evidence; returns the item if this changed it (already-ticked items stay as they are)."""
         item = self.get(key)
         if item is None or item.done:
             return None
-        item.done, item.evidence = True, evidence
+        self.set(key, True, evidence=evidence, by=by, at=at)
         return item
+
+    def set(self, key: str, done: bool, evidence: str = "", by: str = "", at: float = 0.0, note: str = "") -> bool:
+        """Put an item in exactly this state (restoring a resumed incident, or a tick); True if anything changed.
+
+        Unticking clears evidence, who, when and note: an open item carries no claim."""
+        item = self._item(key)
+        if not done:
+            evidence, by, at, note = "", "", 0.0, ""
+        before = (item.done, item.evidence, item.by, item.at, item.note)
+        item.done, item.evidence, item.by, item.at, item.note = done, evidence, by, at, note
+        if done:
+            item.status, item.failing = "", False
+        return before != (item.done, item.evidence, item.by, item.at, item.note)
+
+    def report(self, key: str, status: str, failing: bool = False) -> bool:
+        """The last check's result on an open item (shown under it); True if it changed."""
+        item = self._item(key)
+        if (item.status, item.failing) == (status, failing):
+            return False
+        item.status, item.failing = status, failing
+        return True
 
     @property
     def done(self) -> int:

@@ -1,15 +1,23 @@
-"""The "Checklist" sidebar: the runbook's items by section, toggled with space."""
+"""The "Checklist" sidebar: the runbook's items by section, each with how it is (or was) satisfied.
+
+Under every item a dim line: while open, what will satisfy it (or the last
+check's result: error counts per pod, a smoke test running, an exit code);
+once ticked, the evidence, who and when. Space asks the app to check or tick
+the item, `m` to tick or untick it by hand; the app owns the model.
+"""
 
 from __future__ import annotations
 
-from rich.table import Table
+import textwrap
+
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from .messages import ChecklistToggled
-from .style import style
+from .style import clock_time, style
 
 HEADING = "section:"
 
@@ -29,7 +37,8 @@ class ChecklistSidebar(OptionList):
     """
 
     BINDINGS = [
-        Binding("space", "toggle", "Toggle item", show=False),
+        Binding("space", "toggle", "Check or tick item", show=False),
+        Binding("m", "mark", "Tick by hand", show=False),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -41,17 +50,41 @@ class ChecklistSidebar(OptionList):
     def on_mount(self) -> None:
         self.show_items()
 
-    def _prompt(self, item) -> Table:
-        """A box, then the item; wrapped lines and the evidence hang under the item's text."""
-        row = Table.grid(padding=(0, 1))
-        row.add_column(no_wrap=True)
-        row.add_column(ratio=1)
-        box = Text("[x]" if item.done else "[ ]", style=style(self.app, "success", bold=True) if item.done else "")
-        text = Text(item.text, style="dim" if item.done else "")
-        if item.evidence:
-            text.append(f"\n{item.evidence}", style=style(self.app, "success"))
-        row.add_row(box, text)
-        return row
+    def _width(self) -> int:
+        """Columns an option's text gets: the scrollbar's room is kept even while it is hidden, so a line
+        never re-wraps (and loses its hanging indent) when the list grows a scrollbar."""
+        region = self.scrollable_content_region.width or 30  # 0 before the first layout
+        scrollbar = 0 if self.show_vertical_scrollbar else self.styles.scrollbar_size_vertical
+        padding = self.get_component_styles("option-list--option").padding.width
+        return max(16, int(region) - scrollbar - padding)
+
+    def _prompt(self, item) -> Text:
+        """A box, then the item; its wrapped lines and the how/evidence lines hang under its text."""
+        width = self._width()
+        out = Text()
+        out.append("[x] " if item.done else "[ ] ",
+                   style=style(self.app, "success", bold=True) if item.done else "")
+        _hang(out, item.text, Style(dim=True) if item.done else Style(), width, first=True)
+        for line, line_style in self.how(item):
+            _hang(out, line, line_style, width)
+        return out
+
+    def how(self, item) -> list[tuple[str, Style]]:
+        """The item's dim lines: evidence, who and when once ticked; else the last check's result, or how."""
+        dim = Style(dim=True)
+        if item.done:
+            who = " ".join(part for part in (item.by, f"{clock_time(item.at)}Z" if item.at else "") if part)
+            lines = [((item.evidence or "ticked") + (f" ({who})" if who else ""), style(self.app, "success") + dim)]
+            if item.note:
+                lines.append((f"note: {item.note}", Style(dim=True, italic=True)))
+            return lines
+        if item.status:
+            line_style = style(self.app, "error") if item.failing else style(self.app, "warning") + dim
+            return [(line, line_style) for line in item.status.splitlines()]
+        return [(item.how, dim)]
+
+    def on_resize(self) -> None:
+        self.show_items()  # the lines are wrapped to the width
 
     def show_items(self) -> None:
         highlighted = self.highlighted
@@ -73,13 +106,29 @@ class ChecklistSidebar(OptionList):
         self.show_items()
 
     def action_toggle(self) -> None:
+        self._ask(by_hand=False)
+
+    def action_mark(self) -> None:
+        self._ask(by_hand=True)
+
+    def _ask(self, by_hand: bool) -> None:
         option = self.highlighted_option
         if option is None or option.disabled or option.id is None:
             return
-        self.checklist.toggle(option.id)
-        self.show_items()
-        self.post_message(ChecklistToggled(option.id))
+        self.post_message(ChecklistToggled(option.id, by_hand=by_hand))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.action_toggle()
+
+
+INDENT = 4  # under the item's text, past the box
+
+
+def _hang(out: Text, text: str, line_style: Style, width: int, first: bool = False) -> None:
+    """Append `text` wrapped to `width` with a hanging indent; `first`: it continues the box's line."""
+    lines = textwrap.wrap(text, max(8, width - INDENT), break_on_hyphens=False) or [""]
+    for n, line in enumerate(lines):
+        if n or not first:
+            out.append("\n" + " " * INDENT)
+        out.append(line, style=line_style)

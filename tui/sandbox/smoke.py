@@ -4,8 +4,9 @@
 
 The sandbox simulates pods without a network, so nothing can be curled;
 what it can honestly check is the control plane's view: the Service exists
-and has ready endpoints, each backed by a Ready pod. It prints one line per
-endpoint and exits 0, or says what is missing and exits 1 (2: cannot ask).
+and has ready endpoints (the endpoints controller lists only Ready pods as
+ready). It prints one line per endpoint and exits 0, or says what is
+missing and exits 1 (2: it could not ask).
 `rollback-console demo` configures it as the smoke test of the components
 that have a Service; a real config names a real check (curl, a test suite).
 """
