@@ -33,6 +33,7 @@ class ComponentTable(KeyTable):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self._views: dict[str, object] = {}
         self._filter = ""
+        self._warnings: dict[str, int] = {}  # component -> readiness warnings (tui/kube/readiness.py)
         self.compact = False
         for key, label in COLUMNS:
             self.add_column(label, key=key)
@@ -66,7 +67,9 @@ class ComponentTable(KeyTable):
         # kubectl get deploy's READY, UP-TO-DATE and AVAILABLE: each of the desired count in Ready.
         return [
             (LETTER_KIND if self.compact else SHORT_KIND).get(view.kind, view.kind),
-            view.name,
+            # A readiness marker only where there are warnings: unwarned rows render as before.
+            Text.assemble(view.name, (" ⚠", style(self.app, "warning"))) if self._warnings.get(view.name)
+            else view.name,
             f"{view.ready}/{view.desired}",
             str(view.updated),
             str(view.available),
@@ -102,6 +105,13 @@ class ComponentTable(KeyTable):
                 continue
             for (key, _), value in zip(COLUMNS, self._cells(view)):
                 self.update_cell(view.name, key, value)
+
+    def set_warnings(self, warnings: dict[str, int]) -> None:
+        """Mark the components that have readiness warnings (name -> how many); the rest unmarked."""
+        changed = {n for n in set(warnings) | set(self._warnings) if warnings.get(n) != self._warnings.get(n)}
+        self._warnings = dict(warnings)
+        if changed & set(self._views):
+            self.set_components(self._views.values())  # rebuilt, so the Name column widens for the marker
 
     def remove_components(self, names: Iterable[str]) -> None:
         names = [n for n in names if n in self._views]
