@@ -40,12 +40,18 @@ from widgets.messages import (
     OperationPlanned,
     WatchBatch,
 )
+from widgets.messages import HelmDiffRequested, HelmRollbackRequested
 from widgets.revision_table import RevisionTable
 from widgets.rollout_stream import Progress, RolloutStream
-from widgets.style import clock_time
 
 from . import checklist as runbook
 from .errors import ConsoleError, one_line
+from .appconfig import AppConfig
+from .incident.console import IncidentActions
+from .incident.keeper import ChecklistKeeper
+from .incident.plan_console import PlanController
+from .incident.recorder import IncidentSettings
+from .helm.controller import HelmController, helm_source
 from .kube import deployments
 from .kube.config import DEFAULT_PROD_PATTERN, Target
 from .kube.watch import Relisted, WatchHub, namespaced_sources
@@ -89,7 +95,7 @@ class Request:
         return f"{DOING[self.action]} {self.component}"
 
 
-class RollbackConsole(App):
+class RollbackConsole(IncidentActions, App):
     """The rollback console for one Target (context + namespace).
 
     `target.api` None means offline: a pre-filled `state` is shown and nothing
@@ -114,13 +120,22 @@ class RollbackConsole(App):
         watch: bool = True,
         checklist: runbook.Checklist | None = None,
         settle_timeout: float = 10.0,
+        incident: IncidentSettings | None = None,
+        release: str = "",
+        helm: str = "helm",
+        helm_history=None,
+        helm_binary=None,
+        config: AppConfig | None = None,
     ) -> None:
+        """`release`: the application's Helm release (shows the Helm pane); `helm`: the binary to run;
+        `helm_history`/`helm_binary`: pre-filled, for offline snapshots."""
         super().__init__()
         self.target = target
         self.read_only = read_only
         self.prod_pattern = prod_pattern
         self.production = target.is_production(prod_pattern)
         self.selector = selector
+        self._helm_release = release  # read by the thread building the watch sources, started just below
         self.clock = clock
         self.state = state if state is not None else ClusterState(target.namespace, clock=clock, order=order)
         self.watch_enabled = watch and target.api is not None
@@ -149,6 +164,14 @@ class RollbackConsole(App):
         self.notices: deque[str] = deque(maxlen=200)
         self.timeline_entries: list[tuple] = []  # replaced by the incident's audit-logged timeline
         self._muted: list[tuple[logging.Handler, int]] = []
+        self._incident_init(incident)  # the audit log `record` writes to (tui/incident/console.py)
+        # The Helm pane's behaviour lives in tui/helm/controller.py; None without a release.
+        self.helm = HelmController(self, release, helm, helm_history, helm_binary) if release else None
+        # The checklist's evidence (pod health, endpoints, logs, smoke tests): tui/incident/keeper.py.
+        self.config = config or AppConfig()
+        self.evidence = ChecklistKeeper(self, self.config)
+        # "Roll back every component" (A) and rollback readiness (w): tui/incident/plan_console.py.
+        self.plans = PlanController(self)
 
     # ---- composition -------------------------------------------------------------------------
 
@@ -190,6 +213,10 @@ class RollbackConsole(App):
         self._refresh_scope_title()
         self.components_table.focus()
         self._repaint_all()
+        self.resume_incident()
+        self.plans.start()
+        if self.helm is not None:
+            self.helm.start()
         if self.watch_enabled:
             self._mute_terminal_logging()
             self.hub = WatchHub(self.target.server, notify=self._watch_notify, clock=self.clock)
@@ -198,6 +225,7 @@ class RollbackConsole(App):
             self.run_worker(self._check_namespace, thread=True, exit_on_error=False, group="startup")
 
     def on_unmount(self) -> None:
+        self.close_incident_log()
         if self.hub is not None:
             self.hub.stop()
         if self._frozen:
@@ -226,6 +254,7 @@ class RollbackConsole(App):
             self.header.show_watches(self.state.watches)
         if int(self.clock()) % 60 == 0 and self._selected:
             self.revisions_table.show(self._selected, self.state.revisions(self._selected))
+        self.evidence.poll()
 
     # ---- live data ---------------------------------------------------------------------------
 
@@ -238,7 +267,10 @@ class RollbackConsole(App):
 
     def _build_sources(self) -> None:
         try:
-            self._sources.set_result(namespaced_sources(self.target.api, self.target.namespace, self.selector))
+            sources = namespaced_sources(self.target.api, self.target.namespace, self.selector)
+            if self._helm_release:
+                sources.append(helm_source(self.target.api, self.target.namespace, self._helm_release))
+            self._sources.set_result(sources)
         except Exception as exc:  # noqa: BLE001 - surfaces in _start_watching
             self._sources.set_exception(exc)
 
@@ -264,6 +296,11 @@ class RollbackConsole(App):
         if self.hub is None:
             return
         items = self.hub.drain()
+        if self.helm is not None and items and self._console_alive():
+            helm_items = [i for i in items if self.helm.is_helm(i)]
+            if helm_items:
+                items = [i for i in items if not self.helm.is_helm(i)]
+                self.helm.apply(helm_items)
         if items and self._console_alive():
             self.apply(items)
             self._say_if_nothing_matches(items)
@@ -291,7 +328,7 @@ class RollbackConsole(App):
         """False while the console is shutting down (its panes are gone; late messages are dropped)."""
         try:
             _ = self.components_table
-        except NoMatches:
+        except (NoMatches, IndexError):  # IndexError: the screen stack is already gone
             return False
         return True
 
@@ -388,11 +425,20 @@ class RollbackConsole(App):
         self.action_diff()
 
     def on_checklist_toggled(self, message: ChecklistToggled) -> None:
-        item = self.checklist.get(message.key)
-        if item is not None:
-            self.state.log.append(LogLine(self.clock(), "", INFO,
-                                          f"checklist: {'[x]' if item.done else '[ ]'} {item.text}"))
-            self._append_new_lines()
+        # The keeper checks or ticks the item, says it in the stream and records it (with who and when).
+        self.evidence.activate(message.key, by_hand=message.by_hand)
+
+    def action_rollback_plan(self) -> None:
+        self.plans.open()
+
+    def action_readiness(self) -> None:
+        self.plans.open_readiness()
+
+    def action_smoke_test(self) -> None:
+        if self._selected is None or self.state.component(self._selected) is None:
+            self._refuse("No component is selected; pick one in Components first.")
+            return
+        self.evidence.run_smoke([self._selected])
 
     # ---- filter (/) --------------------------------------------------------------------------
 
@@ -445,6 +491,21 @@ class RollbackConsole(App):
                 self.components_table.focus()
             sidebar.add_class("-collapsed")
 
+    def action_toggle_helm(self) -> None:
+        if self.helm is None:
+            self._refuse("No Helm release is configured; start with --release NAME (or release: in the config "
+                         "file).")
+            return
+        self.helm.toggle()
+
+    def on_helm_diff_requested(self, message: HelmDiffRequested) -> None:
+        if self.helm is not None:
+            self.helm.diff(message.revision)
+
+    def on_helm_rollback_requested(self, message: HelmRollbackRequested) -> None:
+        if self.helm is not None:
+            self.helm.rollback(message.revision)
+
     def action_help(self) -> None:
         notes = ("Every action asks for confirmation and shows the kubectl command it equals."
                  + (" Production: type the component's name to confirm." if self.production else "")
@@ -462,6 +523,9 @@ class RollbackConsole(App):
         name = self._selected
         if name is None or self.state.component(name) is None:
             self._refuse("No component is selected; pick one in Components first.")
+            return None
+        if self.helm is not None and self.helm.busy is not None:
+            self._refuse(f"One operation at a time: {self.helm.busy.doing} is not finished; wait for its outcome.")
             return None
         if name in self.busy:
             self._refuse(f"{name} is busy: {self.busy[name].doing} is not finished; wait for its outcome in "
@@ -641,8 +705,9 @@ class RollbackConsole(App):
                              quiet=True)
                 return
             if op.kind == "rollback":
-                self.checklist.tick(runbook.TARGET, f"revision {op.revision} of {op.component}")
-                self.sidebar.show_items()
+                self.evidence.target_confirmed(op.component, op.revision)
+                self.record("target", op.component, f"target revision {op.revision}",
+                            payload={"revision": op.revision})
             if op.kind == "scale" and op.replicas == 0:
                 self.push_screen(ConfirmScreen(
                     op, ask_reason=False, confirm_label="Scale to 0",
@@ -661,6 +726,8 @@ class RollbackConsole(App):
         if reason:
             self._note(request.component, INFO, f"reason for {request.doing}: {one_line(reason)}")
         self._note(request.component, INFO, f"$ {op.command_line}")
+        self.record("action", request.component, request.doing + (f" (reason: {reason})" if reason else ""),
+                    op.command_line, payload={"action": op.kind, "revision": op.revision, "reason": reason})
         self.run_worker(partial(self._execute_in_thread, request, op, reason), thread=True, exit_on_error=False,
                         group=f"execute-{request.component}", name=f"execute {request.doing}")
 
@@ -700,9 +767,7 @@ class RollbackConsole(App):
             self._finish(request, True, message.message, severity=SUCCESS)
             if request.action == "rollback":
                 self.rolled_back.add(request.component)
-                if self.checklist.tick(runbook.EXECUTE, f"{request.component} rolled back at "
-                                       f"{clock_time(self.clock())}Z"):
-                    self.sidebar.show_items()
+                self.evidence.rollback_succeeded(request.component, op.command_line if op is not None else "")
         else:
             prefix = "" if message.planning else "Failed: "
             self._finish(request, False, prefix + message.message, severity=ERROR)
@@ -713,16 +778,21 @@ class RollbackConsole(App):
         lines = text.splitlines() or [text]
         for line in lines:
             self._note(request.component, severity, line)
+        self.record("outcome", request.component, text, ok=ok, payload={
+            "action": request.action, "cancelled": not ok and severity == INFO})
         if quiet:
             return
         toast = {SUCCESS: "information", INFO: "information", WARNING: "warning", ERROR: "error"}[severity]
         self._say(lines[0], title=request.component, severity=toast)
 
-    def record(self, kind: str, component: str, text: str, command: str = "", ok: bool | None = None) -> None:
+    def record(self, kind: str, component: str, text: str, command: str = "", ok: bool | None = None, *,
+               payload: dict | None = None) -> None:
         """One entry of the incident timeline: an action, a tick, an outcome (with the equivalent command).
 
-        Every mutating action and every checklist tick calls this; the incident package persists it."""
+        Every mutating action and every checklist tick calls this. With an open incident it is written to the
+        audit log before this returns (kept in memory until one starts); see tui/incident/recorder.py."""
         self.timeline_entries.append((self.clock(), kind, component, text, command, ok))
+        self.record_entry(kind, component, text, command, ok, payload)
 
     def _note(self, component: str, severity: str, text: str) -> None:
         """A line of our own in the Rollout stream (outcomes, refusals, commands)."""
@@ -731,12 +801,8 @@ class RollbackConsole(App):
 
     def _evidence(self, lines: list[LogLine]) -> None:
         """Tick checklist items the stream proves."""
-        changed = False
-        for line in lines:
-            if line.component in self.rolled_back and line.text.endswith("successfully rolled out"):
-                changed |= bool(self.checklist.tick(runbook.MONITOR, f"{line.component} rolled out"))
-        if changed:
-            self.sidebar.show_items()
+        self.incident_lines(lines)
+        self.evidence.lines(lines)
 
     # ---- quitting ----------------------------------------------------------------------------
 

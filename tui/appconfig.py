@@ -14,11 +14,16 @@ NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 KINDS = ("Deployment",)
 
 
+DEFAULT_LOG_ERROR_PATTERNS = "ERROR|Traceback|panic|FATAL"
+DEFAULT_POD_HEALTH_WINDOW = 60.0  # seconds without a restart before pod health counts as proven
+
+
 @dataclass(frozen=True)
 class ComponentConfig:
     kind: str
     name: str
     smoke_test: tuple[str, ...] = ()
+    health_check: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,17 @@ class AppConfig:
     selector: str | None = None
     production_pattern: str = "prod"
     components: tuple[ComponentConfig, ...] = field(default_factory=tuple)
+    # Checklist evidence (tui/incident/evidence.py): see examples/eli-maor.yaml.
+    notify: tuple[str, ...] = ()
+    pod_health_window: float = DEFAULT_POD_HEALTH_WINDOW
+    log_error_patterns: str = DEFAULT_LOG_ERROR_PATTERNS
+    release: str = ""  # the application's Helm release: shows the Helm pane
+    helm: str = ""  # the helm binary (default: helm on PATH)
+    rollback_order: tuple[str, ...] = ()  # `order:`: the plan's step order (A); default: the components' order
+    stall_after: float = 120.0  # the plan (A): seconds without rollout progress before a step counts as stalled
+
+    def component(self, name: str) -> ComponentConfig | None:
+        return next((c for c in self.components if c.name == name), None)
 
     @property
     def order(self) -> list[str]:
@@ -67,19 +83,79 @@ def load(path: str | Path) -> AppConfig:
             raise fail(f"component {name} has kind {kind!r}; supported: {', '.join(KINDS)}")
         if not NAME.match(name):
             raise fail(f"component name {name!r} is not a valid Kubernetes name")
-        smoke = entry.get("smoke_test") or ()
-        if isinstance(smoke, str) or not all(isinstance(a, str) for a in smoke):
-            raise fail(f"smoke_test of {name} must be a list of arguments, e.g. [curl, -fsS, URL]")
-        components.append(ComponentConfig(kind, name, tuple(smoke)))
+        smoke = _arguments(entry.get("smoke_test"), f"smoke_test of {name}", fail)
+        health = _arguments(entry.get("health_check"), f"health_check of {name}", fail)
+        components.append(ComponentConfig(kind, name, smoke, health))
     pattern = str(data.get("production_pattern", "prod"))
     try:
         re.compile(pattern)
     except re.error as exc:
         raise fail(f"production_pattern {pattern!r} is not a regular expression ({exc})") from None
+    window = data.get("pod_health_window", DEFAULT_POD_HEALTH_WINDOW)
+    if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 <= window <= 3600:
+        raise fail(f"pod_health_window {window!r} must be a number of seconds from 0 to 3600, e.g. 60")
+    patterns = data.get("log_error_patterns", DEFAULT_LOG_ERROR_PATTERNS)
+    if isinstance(patterns, list) and patterns and all(isinstance(p, str) and p for p in patterns):
+        patterns = "|".join(f"(?:{p})" for p in patterns)
+    if not isinstance(patterns, str) or not patterns:
+        raise fail("log_error_patterns must be a regular expression or a list of them, e.g. ERROR|Traceback")
+    try:
+        re.compile(patterns)
+    except re.error as exc:
+        raise fail(f"log_error_patterns {patterns!r} is not a regular expression ({exc})") from None
     return AppConfig(
         application=str(app),
         namespace=data.get("namespace"),
         selector=data.get("selector"),
         production_pattern=pattern,
         components=tuple(components),
+        notify=_arguments(data.get("notify"), "notify", fail),
+        pod_health_window=float(window),
+        log_error_patterns=patterns,
+        release=_release(data.get("release"), fail),
+        helm=_helm(data.get("helm"), fail),
+        rollback_order=_order(data.get("order"), fail),
+        stall_after=_seconds(data.get("stall_after", 120.0), "stall_after", fail),
     )
+
+
+def _seconds(value, what: str, fail) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 3600:
+        raise fail(f"{what} {value!r} must be a number of seconds from 1 to 3600, e.g. 120")
+    return float(value)
+
+
+def _order(value, fail) -> tuple[str, ...]:
+    """`order:` a list of Deployment names: the order "roll back every component" (A) takes them in."""
+    if value is None or value == []:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(n, str) and NAME.match(n) for n in value):
+        raise fail("order must be a list of Deployment names, e.g. [eli-maor-backend, eli-maor-worker]")
+    return tuple(value)
+
+
+def _release(value, fail) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or len(value) > 53 or not NAME.match(value):
+        raise fail(f"release {value!r} is not a valid Helm release name (lower-case letters, digits and '-', "
+                   "at most 53)")
+    return value
+
+
+def _helm(value, fail) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or "\0" in value:
+        raise fail("helm must be the path of the helm binary, e.g. /usr/local/bin/helm")
+    return str(Path(value).expanduser())
+
+
+def _arguments(value, what: str, fail) -> tuple[str, ...]:
+    """A command as an argument list (never a shell string): non-empty strings, no NUL bytes."""
+    if value is None or value == []:
+        return ()
+    if isinstance(value, str) or not isinstance(value, list) or not all(
+            isinstance(a, str) and a and "\0" not in a for a in value):
+        raise fail(f"{what} must be a list of arguments, e.g. [curl, -fsS, URL]")
+    return tuple(value)

@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true", help="disable every action")
     parser.add_argument("--prod-pattern", help="regular expression marking production contexts or namespaces "
                         "(default: prod)")
+    parser.add_argument("--report-dir", type=Path, help="where `e` writes incident reports "
+                        "(default: next to the incident's log in $XDG_STATE_HOME/rollback-console)")
+    parser.add_argument("--release", help="the application's Helm release: shows the Helm pane "
+                        "(default: release: from --config; the demo's is eli-maor)")
+    parser.add_argument("--helm", metavar="PATH", help="the helm binary, 3 or 4 (default: helm: from --config, "
+                        "else helm on PATH)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="open the console on the built-in sandbox cluster (eli-maor application)")
@@ -76,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--speed", type=_speed, default=1.0, help="simulated seconds per real second (default 1)")
     serve.add_argument("--history-window", type=_positive, default=20000, metavar="N",
                        help="watch events kept for resuming watches; older resourceVersions get 410 Gone (default 20000)")
+    report = commands.add_parser("report", help="print (or write) an incident's Markdown report from its log, "
+                                 "without the console")
+    report.add_argument("incident", metavar="INCIDENT", help="the incident's name (see `rollback-console incidents`)")
+    report.add_argument("-o", "--output", type=Path, help="write the report to this file instead of printing it")
+    commands.add_parser("incidents", help="list the incidents recorded in $XDG_STATE_HOME/rollback-console")
     return parser
 
 
@@ -85,7 +96,13 @@ async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: 
     from .sandbox.kubeconfig import write_kubeconfig
     from .sandbox.seeds import APP_NAMESPACE
 
-    sandbox = Sandbox(seed, history_window=history_window)
+    from .sandbox.helm_seed import SeedReleaseError
+
+    try:
+        sandbox = Sandbox(seed, history_window=history_window)
+    except SeedReleaseError as exc:  # the chart or its rendered manifests are missing
+        print(f"rollback-console: {exc}", file=sys.stderr)
+        return 1
     try:
         running = await start(sandbox, host, port, speed)
     except OSError as exc:
@@ -109,6 +126,7 @@ async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: 
 
 def _console(args: argparse.Namespace) -> int:
     from .app import RollbackConsole
+    from .incident.recorder import IncidentSettings
     from .appconfig import AppConfig, load
     from .errors import ConsoleError
     from .kube.config import connect
@@ -116,6 +134,7 @@ def _console(args: argparse.Namespace) -> int:
     try:
         config = load(args.config) if args.config else AppConfig()
         target = connect(args.kubeconfig, args.context, args.namespace or config.namespace)
+        release = _release_of(args, config.release)
     except ConsoleError as exc:
         print(f"rollback-console: {exc.message}", file=sys.stderr)
         return 1
@@ -125,6 +144,10 @@ def _console(args: argparse.Namespace) -> int:
         prod_pattern=args.prod_pattern or config.production_pattern,
         selector=args.selector if args.selector is not None else config.label_selector,
         order=config.order,
+        incident=IncidentSettings(report_dir=args.report_dir),
+        release=release,
+        helm=args.helm or config.helm or "helm",
+        config=config,
     )
     app.run()
     return app.return_code or 0
@@ -132,6 +155,7 @@ def _console(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from .app import RollbackConsole
+    from .incident.recorder import IncidentSettings
     from .errors import ConsoleError
     from .kube.config import connect
     from .sandbox.process import SandboxProcess, SandboxStartError
@@ -146,7 +170,9 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         target = connect(sandbox.kubeconfig)
         app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
-                              read_only=args.read_only)
+                              read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
+                              release=_release_of(args, APP), helm=args.helm or _demo_helm(),
+                              config=_demo_config(sandbox.kubeconfig))
         app.run()
         code = app.return_code or 0
     except ConsoleError as exc:
@@ -159,6 +185,49 @@ def _demo(args: argparse.Namespace) -> int:
     return code
 
 
+def _demo_config(kubeconfig: Path):
+    """The demo's checklist evidence: a smoke test (tui/sandbox/smoke.py) for the components with a Service."""
+    from .appconfig import AppConfig, ComponentConfig
+    from .sandbox.seeds import APP, APP_NAMESPACE, COMPONENTS
+
+    def smoke(deployment: str) -> tuple[str, ...]:
+        return (sys.executable, "-m", "tui.sandbox.smoke", "--kubeconfig", str(kubeconfig), "-n", APP_NAMESPACE,
+                deployment)
+
+    served = {"backend", "frontend"}  # the seed's Services
+    # 15 s of wall-clock steadiness is 5 simulated minutes at the demo's default speed.
+    return AppConfig(application=APP, namespace=APP_NAMESPACE, pod_health_window=15.0, components=tuple(
+        ComponentConfig("Deployment", c.deployment, smoke(c.deployment) if c.name in served else ())
+        for c in COMPONENTS))
+
+
+def _demo_helm() -> str:
+    """The demo's helm: on PATH, else the newest one `make tools` fetched into .tools/ (a clean clone)."""
+    import shutil
+
+    if shutil.which("helm"):
+        return "helm"
+    tools = Path(__file__).resolve().parent.parent / ".tools"
+    found = [p for p in tools.glob("helm-*/helm") if p.is_file()]
+
+    def version(path: Path) -> tuple[int, ...]:
+        return tuple(int(n) if n.isdigit() else 0 for n in path.parent.name.removeprefix("helm-").split("."))
+
+    return str(max(found, key=version)) if found else "helm"
+
+
+def _release_of(args: argparse.Namespace, default: str) -> str:
+    """--release (validated: it reaches helm's command line), else the config's or the demo's."""
+    from .errors import ConsoleError
+    from .helm.release import valid_release_name
+
+    release = args.release if args.release is not None else default
+    if release and not valid_release_name(release):
+        raise ConsoleError(f"--release {release!r} is not a valid Helm release name (lower-case letters, "
+                           "digits and '-', at most 53).")
+    return release
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -167,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
                                   args.history_window))
     if args.command == "demo":
         return _demo(args)
+    if args.command in ("report", "incidents"):
+        from .incident.commands import incidents, report
+
+        return report(args.incident, args.output) if args.command == "report" else incidents()
     return _console(args)
 
 

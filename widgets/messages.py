@@ -45,7 +45,10 @@ class FilterCancelled(Message):
 
 @dataclass
 class ChecklistToggled(Message):
+    """Space (check or tick) or `m` (by hand, by_hand=True) on a checklist item."""
+
     key: str
+    by_hand: bool = False
 
 
 @dataclass
@@ -66,3 +69,19 @@ class OperationFinished(Message):
     planning: bool = False  # the failure happened while planning: nothing was changed
     operation: Any = None  # the Operation executed, when it got that far
     outcome: Any = None  # its Outcome
+
+
+@dataclass
+class HelmDiffRequested(Message):
+    """enter/d on a Helm revision: its manifests and values against the deployed revision."""
+
+    release: str
+    revision: int
+
+
+@dataclass
+class HelmRollbackRequested(Message):
+    """r on a Helm revision: preview, options and confirmation of `helm rollback`."""
+
+    release: str
+    revision: int

@@ -7,15 +7,12 @@ is on: every confirmation needs the component's name typed.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from pathlib import Path
 
-import pytest
 from kubernetes import client
 from textual.widgets import Input, Static
 
-from tests.conftest import Kubectl, start_sandbox
+from tests.console.pilot import run, wait_for
+from tests.conftest import Kubectl
 from tests.console.fixtures import fixed_app
 from tests.tools import DEFAULT_KUBECTL
 from tui.app import Request, RollbackConsole
@@ -29,30 +26,12 @@ from tui.screens.quit import QuitScreen
 BACKEND = "eli-maor-backend"
 SIZE = (120, 40)
 ROLLED_OUT = f'deployment "{BACKEND}" successfully rolled out'
-SPEED = 50.0
 
 
-@pytest.fixture
-def sb(tmp_path: Path):
-    sandbox = start_sandbox(tmp_path, speed=SPEED)
-    yield sandbox
-    code = sandbox.stop()
-    assert code == 0, "".join(sandbox.stderr)[-2000:]
-    errors = [line for line in sandbox.stderr if "ERROR" in line or "Traceback" in line]
-    assert not errors, "".join(sandbox.stderr)[-4000:]
 
 
-def run(coro):
-    return asyncio.run(coro)
 
 
-async def wait_for(pilot, predicate, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def stream_texts(app: RollbackConsole) -> list[str]:
@@ -99,25 +78,28 @@ def console(sb, **options) -> RollbackConsole:
 
 
 def test_rollback_to_previous_revision_streams_until_rolled_out(sb):
+    # The frontend: the backend's previous revision is the seed's crash-looping v2.0.1.
+    frontend = "eli-maor-frontend"
     app = console(sb)
 
     async def scenario():
         async with app.run_test(size=SIZE) as pilot:
-            await ready(pilot, app)
+            await ready(pilot, app, frontend)
             assert app.production
             await pilot.press("u")
-            screen = await confirm(pilot, app)
-            assert screen.operation.command_line == f"kubectl rollout undo deployment/{BACKEND} -n production"
+            screen = await confirm(pilot, app, frontend)
+            assert screen.operation.command_line == f"kubectl rollout undo deployment/{frontend} -n production"
             assert screen.operation.revision == 3
-            await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "the rollout to complete", 60)
+            rolled_out = f'deployment "{frontend}" successfully rolled out'
+            await wait_for(pilot, lambda: rolled_out in stream_texts(app), "the rollout to complete", 60)
             texts = stream_texts(app)
             assert any(t.startswith("Waiting for deployment") for t in texts)
-            assert f"deployment.apps/{BACKEND} rolled back" in texts
+            assert f"deployment.apps/{frontend} rolled back" in texts
             assert not app.busy
 
     run(scenario())
-    d = deployment(sb)
-    assert image_of(d) == "ghcr.io/eli-maor/backend:v2.0.0"
+    d = deployment(sb, frontend)
+    assert image_of(d) == "ghcr.io/eli-maor/frontend:v2.0.1"
     assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "5"
 
 
@@ -130,12 +112,12 @@ def test_rollback_to_a_chosen_revision_records_the_reason(sb):
             await pilot.press("tab")  # Revisions
             assert app.revisions_table.has_focus
             revisions = [r.revision for r in app.revisions_table.revisions]
-            assert revisions == [4, 3, 2, 1]
-            await pilot.press("j", "j")  # revision 2
-            assert app.revisions_table.selected.revision == 2
+            assert revisions == [4, 3, 1]  # the seed's helm rollback brought revision 2 back as 4
+            await pilot.press("j", "j")  # revision 1
+            assert app.revisions_table.selected.revision == 1
             await pilot.press("r")
             screen = await confirm(pilot, app, reason="export API regression")
-            assert "--to-revision=2" in screen.operation.command_line
+            assert "--to-revision=1" in screen.operation.command_line
             await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "the rollout to complete", 60)
             await wait_for(pilot, lambda: app.revisions_table.revisions[0].change_cause.startswith("Rollback"),
                            "the new revision's change-cause")
@@ -143,7 +125,7 @@ def test_rollback_to_a_chosen_revision_records_the_reason(sb):
     run(scenario())
     d = deployment(sb)
     assert image_of(d) == "ghcr.io/eli-maor/backend:v1.9.0"
-    assert d["metadata"]["annotations"]["kubernetes.io/change-cause"] == "Rollback to revision 2: export API regression"
+    assert d["metadata"]["annotations"]["kubernetes.io/change-cause"] == "Rollback to revision 1: export API regression"
 
 
 def test_roll_back_out_of_a_crashlooping_rollout_while_old_and_new_pods_are_up(sb):
@@ -169,7 +151,7 @@ def test_roll_back_out_of_a_crashlooping_rollout_while_old_and_new_pods_are_up(s
             await wait_for(pilot, lambda: app.state.component(BACKEND).status == "Complete", "Complete")
 
     run(scenario())
-    assert image_of(deployment(sb)) == "ghcr.io/eli-maor/backend:v2.0.1"
+    assert image_of(deployment(sb)) == "ghcr.io/eli-maor/backend:v2.0.0"
 
 
 def test_a_paused_deployment_is_refused_with_kubectls_message(sb):

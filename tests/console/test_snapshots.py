@@ -69,3 +69,10 @@ def test_help(snap_compare):
 
 def test_checklist_open_at_80_columns(snap_compare):
     assert snap_compare(fixed_app(), press=["c", "down", "space"], terminal_size=(80, 24))
+
+
+def test_checklist_with_evidence(snap_compare):
+    # Mid-incident: ticks by hand and from evidence (who, when), a note, log error counts per pod, a running check.
+    from tests.console.fixtures.evidence import checklist_with_evidence
+
+    assert snap_compare(fixed_app(), run_before=checklist_with_evidence, terminal_size=(160, 48))

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Input
 from widgets.checklist_sidebar import ChecklistSidebar
 from widgets.component_table import ComponentTable
 from widgets.console_header import ConsoleHeader, TargetInfo
+from widgets.helm_pane import HelmPane
 from widgets.revision_table import RevisionTable
 from widgets.rollout_stream import RolloutStream
 
@@ -36,6 +37,7 @@ class Key:
 
 
 ACT, MOVE, SHOW = "Act on the selected component", "Move", "Show"
+INCIDENT = "Incident"
 
 KEYS: list[Key] = [
     Key("u", "rollback_previous", "Undo", True, ACT, "roll back to the previous revision (kubectl rollout undo)",
@@ -52,6 +54,13 @@ KEYS: list[Key] = [
     Key("t", "traffic", "Traffic", True, ACT, "divert traffic away (serving=false) or back (serving=true)",
         "Divert traffic away from or back to the component"),
     Key("a", "annotate", "Cause", False, ACT, "record a change-cause annotation", "Record a change-cause"),
+    Key("S", "smoke_test", "Smoke", False, ACT, "run the component's smoke test (smoke_test in the config file); "
+        "output to the Rollout stream, exit 0 ticks \"Run smoke tests\"", "Run the smoke test"),
+    Key("A", "rollback_plan", "All", False, ACT, "roll back every component, one at a time in the runbook's "
+        "order (a Helm release is one step); t sets a step's target, x executes, c cancels after the running step",
+        "Roll back every component"),
+    Key("w", "readiness", "Readiness", False, SHOW, "rollback readiness: each component against the runbook's "
+        "tables (⚠ in Components)", "Show rollback readiness warnings"),
     Key("tab", "", "", False, MOVE, "next pane (shift+tab: previous)"),
     Key("j/k ↑/↓", "", "", False, MOVE, "move in the list"),
     Key("/", "filter", "Filter", False, MOVE,
@@ -59,11 +68,20 @@ KEYS: list[Key] = [
         "Filter components by name"),
     Key("l", "toggle_scope", "Stream", False, SHOW, "Rollout stream: the selected component or all of them",
         "Rollout stream: selected component or all"),
-    Key("c", "toggle_checklist", "Checklist", True, SHOW, "open or collapse the Checklist; space ticks an item",
-        "Open or collapse the checklist"),
+    Key("c", "toggle_checklist", "Checklist", True, SHOW, "open or collapse the Checklist; on an item space runs "
+        "its check (or ticks it), m ticks or unticks it by hand", "Open or collapse the checklist"),
+    Key("H", "toggle_helm", "Helm", False, SHOW, "show or hide the Helm pane (the release's revisions); on a "
+        "Helm revision: enter/d diff against the deployed one (m reveals secrets), r roll back with helm",
+        "Show or hide the Helm release pane"),
     Key("?", "help", "Help", True, SHOW, "this help", "Help: every key"),
     Key("ctrl+p", "", "", False, SHOW, "command palette: every action by name"),
     Key("q", "quit", "Quit", True, SHOW, "quit (asks first while an operation is in flight)", "Quit"),
+    Key("i", "incident", "Incident", False, INCIDENT, "start an incident: asks its name; every action and tick "
+        "then goes to its audit log (reopening the console resumes it)", "Start an incident"),
+    Key("e", "export_report", "Report", False, INCIDENT, "preview the incident report; w writes it (Markdown)",
+        "Export the incident report"),
+    Key("I", "close_incident", "Close incident", False, INCIDENT, "close the incident (type its name)",
+        "Close the incident"),
 ]
 
 BINDING_KEYS = {"?": "question_mark", "/": "slash"}
@@ -99,6 +117,8 @@ class ConsoleScreen(Screen):
                 with Vertical(id="revisions-pane", classes="pane") as pane:
                     pane.border_title = "Revisions"
                     yield RevisionTable(self.clock, id="revisions")
+                # Hidden until the app has a Helm release (tui/helm/controller.py shows it).
+                yield HelmPane(self.clock, id="helm-pane", classes="pane")
                 with Vertical(id="rollout-pane", classes="pane") as pane:
                     pane.border_title = "Rollout"
                     yield RolloutStream(id="rollout")
