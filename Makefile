@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-demo: setup
+demo: setup tools
 	$(VENV)/bin/rollback-console demo
 
 sandbox: setup
@@ -25,8 +25,10 @@ tools: setup
 test: setup tools
 	$(PY) -m pytest
 
-benchmark: setup
+benchmark: setup tools
 	$(PY) benchmarks/sandbox_scale.py
+	$(PY) benchmarks/helm_history.py
+	$(PY) benchmarks/audit_log.py
 
 clean:
 	rm -rf $(VENV) .tools .cache .pytest_cache

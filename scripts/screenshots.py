@@ -21,6 +21,12 @@ sys.path.insert(0, str(ROOT))
 from textual.widgets import Input
 
 from tests.console.fixtures import fixed_app, rollback_operation
+from tests.console.fixtures.evidence import checklist_with_evidence
+from tests.console.fixtures.helm import fixed_helm_app
+from tests.console.test_helm_snapshots import focus_helm, open_diff, open_preview
+from tests.console.test_helm_snapshots import open_confirmation as open_helm_confirmation
+from tests.console.test_incident_snapshots import an_incident_then_e
+from tests.console.test_plan_snapshots import plan_open, readiness_open
 from tui.app import Request
 from widgets.messages import OperationPlanned
 
@@ -40,6 +46,12 @@ async def _keys(pilot, *keys: str) -> None:
 
 # name -> (size, what to do before the picture, what it shows)
 SHOTS: dict[str, tuple[tuple[int, int], Callable[..., Awaitable[None]] | None, str]] = {
+    # The Helm shots (names starting with "helm") show the fixed release of fixtures/helm-eli-maor.json.
+    "helm-160x48": ((160, 48), focus_helm(1), "the Helm pane: release history, suggested target, hooks"),
+    "helm-diff": ((100, 40), open_diff, "a Helm revision against the deployed one, secrets masked"),
+    "helm-rollback": ((100, 40), open_preview, "a Helm rollback's dry-run preview and options"),
+    "helm-stuck": ((120, 40), focus_helm(4), "a release stuck in pending-upgrade, with the recovery offered"),
+    "helm-confirm": ((100, 40), open_helm_confirmation, "a Helm rollback's confirmation: the exact helm command"),
     "main-80x24": ((80, 24), None, "the main screen on an 80x24 SSH terminal"),
     "main-160x48": ((160, 48), None, "the main screen at 160x48, checklist open"),
     "main-200x60": ((200, 60), None, "the main screen at 200x60"),
@@ -47,12 +59,17 @@ SHOTS: dict[str, tuple[tuple[int, int], Callable[..., Awaitable[None]] | None, s
     "confirm-production": ((100, 34), _confirmation, "a rollback's confirmation with the production guard"),
     "help": ((80, 36), lambda p: _keys(p, "question_mark"), "every key"),
     "checklist-80x24": ((80, 24), lambda p: _keys(p, "c", "down", "space"), "the checklist opened at 80 columns"),
+    "checklist-evidence": ((160, 48), checklist_with_evidence,
+                           "the checklist mid-incident: evidence, who and when, a note, log errors per pod"),
+    "plan": ((120, 40), plan_open(True), "roll back every component (A): the plan mid-run, readiness warnings"),
+    "readiness": ((120, 40), readiness_open, "rollback readiness (w): each component against the runbook"),
+    "report-preview": ((120, 40), an_incident_then_e, "the incident report's preview (e), before it is written"),
 }
 
 
 async def shoot(name: str, out: Path) -> Path:
     size, before, _ = SHOTS[name]
-    app = fixed_app()
+    app = fixed_helm_app(stuck=name == "helm-stuck") if name.startswith("helm") else fixed_app()
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         if before is not None:
@@ -73,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.names or SHOTS:
-        print(asyncio.run(shoot(name, args.out)).relative_to(ROOT) if args.out.is_relative_to(ROOT) else name)
+        path = asyncio.run(shoot(name, args.out))  # (an --out outside the repo used to shoot nothing)
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
 
 

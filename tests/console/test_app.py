@@ -370,11 +370,12 @@ def test_diff_help_palette_and_checklist_keys():
             assert app.sidebar.has_class("-collapsed")
             await pilot.press("tab", "j", "d")  # Revisions, revision 4, diff
             await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen), "the diff")
-            assert "+    image: ghcr.io/eli-maor/backend:v2.0.1" in app.screen.diff
+            assert "+    image: ghcr.io/eli-maor/backend:v2.0.0" in app.screen.diff
             await pilot.press("escape", "question_mark")
             await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
             keys = {key for _, key, _ in app.screen.keys}
-            assert {"u", "r", "d", "p", "x", "s", "t", "a", "/", "?", "q", "ctrl+p", "c", "l"} <= keys
+            assert {"u", "r", "d", "p", "x", "s", "t", "a", "/", "?", "q", "ctrl+p", "c", "l", "H", "i", "e", "I", "S",
+                    "A", "w"} <= keys
             await pilot.press("escape", "ctrl+p")
             await pilot.pause()
             await pilot.press(*"help")
