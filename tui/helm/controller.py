@@ -276,7 +276,7 @@ class HelmController:
             else:
                 self._execute(request, op, result.reason)
 
-        self.app.push_screen(ConfirmScreen(op, guard=guard), confirmed)
+        self.app.push_screen(ConfirmScreen(op, guard=guard, guard_hint="the release's name"), confirmed)
 
     def _cancelled(self, request: HelmRequest) -> None:
         self.busy = None

@@ -224,7 +224,8 @@ class PlanController:
                 return
             self._start(result.reason)
 
-        app.push_screen(ConfirmScreen(op, guard=guard), confirmed)
+        hint = "the application's name" if app.config.application else "the namespace"
+        app.push_screen(ConfirmScreen(op, guard=guard, guard_hint=hint), confirmed)
 
     def _start(self, reason: str) -> None:
         from ..app import Request

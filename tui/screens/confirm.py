@@ -69,14 +69,16 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     ]
 
     def __init__(self, operation, *, guard: str | None = None, ask_reason: bool = True, warning: str = "",
-                 confirm_label: str = "Confirm") -> None:
-        """`guard`: the name to type (production), or None. `warning`: shown above everything (second confirmations)."""
+                 confirm_label: str = "Confirm", guard_hint: str = "the component's name") -> None:
+        """`guard`: the name to type (production), or None; `guard_hint` says what that name is.
+        `warning`: shown above everything (second confirmations)."""
         super().__init__(classes="-high" if operation.risk == "high" or warning else "")
         self.operation = operation
         self.guard = guard
         self.ask_reason = ask_reason
         self.warning = warning
         self.confirm_label = confirm_label
+        self.guard_hint = guard_hint
 
     def compose(self) -> ComposeResult:
         op = self.operation
@@ -113,7 +115,7 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
                 if self.guard:
                     with Horizontal(classes="field"):
                         yield Label(Text.assemble("Production: type ", (self.guard, "bold"), " to confirm:"))
-                        yield Input(placeholder="the component's name", id="guard", compact=True)
+                        yield Input(placeholder=self.guard_hint, id="guard", compact=True)
             yield Static("", id="refusal")
             with Horizontal(id="buttons"):
                 yield Button(self.confirm_label, variant="error" if op.risk == "high" else "primary", id="confirm",
@@ -123,7 +125,9 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     def _reason_placeholder(self) -> str:
         if self.operation.kind == "rollback":
             return f"kept as change-cause \"Rollback to revision {self.operation.revision}: …\""
-        return "written to the Rollout stream"
+        if self.operation.kind == "plan":
+            return "kept as each kubectl step's change-cause"
+        return "written to the Rollout stream and the incident's timeline"
 
     def on_mount(self) -> None:
         if self.guard:
@@ -151,7 +155,7 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
                 if not typed:
                     self._refuse(f"Type {self.guard} to confirm in production, or press Escape to cancel.")
                 else:
-                    self._refuse(f"Refused: {typed!r} is not {self.guard}; type the component's name exactly, "
+                    self._refuse(f"Refused: {typed!r} is not {self.guard}; type {self.guard_hint} exactly, "
                                  "or press Escape to cancel.")
                 guard.focus()
                 return
