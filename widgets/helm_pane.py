@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 
 from tui.state import human_age
 
-from .key_table import KeyTable
+from .key_table import RevisionRows
 from .messages import HelmDiffRequested, HelmRollbackRequested
 from .style import style
 
@@ -26,8 +26,10 @@ STATUS_MEANING = {"deployed": "success", "failed": "error", "pending-install": "
                   "pending-upgrade": "warning", "pending-rollback": "warning"}
 
 
-class HelmTable(KeyTable):
+class HelmTable(RevisionRows):
     """One row per revision; enter/d diff it against the deployed one, r rolls back to it."""
+
+    COLUMNS = COLUMNS
 
     DEFAULT_CSS = """
     HelmTable {
@@ -44,23 +46,8 @@ class HelmTable(KeyTable):
     ]
 
     def __init__(self, clock: Callable[[], float], **kwargs) -> None:
-        super().__init__(cursor_type="row", **kwargs)
-        self.clock = clock
+        super().__init__(clock, **kwargs)
         self.release = ""
-        self._revisions: list = []
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
-
-    @property
-    def selected(self):
-        if not self.row_count or not self._revisions:
-            return None
-        row = self.cursor_row
-        return self._revisions[row] if 0 <= row < len(self._revisions) else None
-
-    @property
-    def revisions(self) -> list:
-        return list(self._revisions)
 
     def _cells(self, r) -> list:
         meaning = STATUS_MEANING.get(r.status)

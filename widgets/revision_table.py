@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from tui.state import human_age, image_tag
 
-from .key_table import KeyTable
+from .key_table import RevisionRows
 from .messages import RevisionHighlighted
 from .style import style
 
@@ -18,8 +18,10 @@ COLUMNS = (("marker", " "), ("revision", "Rev"), ("cause", "Change-cause"), ("im
 CURRENT = "▶"
 
 
-class RevisionTable(KeyTable):
+class RevisionTable(RevisionRows):
     """Revision, change-cause, image(s), age, pods of that ReplicaSet; ▶ marks the current one."""
+
+    COLUMNS = COLUMNS
 
     DEFAULT_CSS = """
     RevisionTable {
@@ -28,26 +30,9 @@ class RevisionTable(KeyTable):
     }
     """
 
-
     def __init__(self, clock: Callable[[], float], **kwargs) -> None:
-        super().__init__(cursor_type="row", **kwargs)
-        self.clock = clock
+        super().__init__(clock, **kwargs)
         self.component: str | None = None
-        self._revisions: list = []
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
-
-    @property
-    def selected(self):
-        """The RevisionView under the cursor, if any."""
-        if not self.row_count or not self._revisions:
-            return None
-        row = self.cursor_row
-        return self._revisions[row] if 0 <= row < len(self._revisions) else None
-
-    @property
-    def revisions(self) -> list:
-        return list(self._revisions)
 
     def _cells(self, view) -> list:
         now = self.clock()

@@ -16,11 +16,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from widgets.diff_view import DiffView
 from widgets.style import style
+
+from .dialog import Dialog
 
 
 @dataclass(frozen=True)
@@ -28,23 +29,10 @@ class Confirmation:
     reason: str = ""
 
 
-class ConfirmScreen(ModalScreen[Confirmation | None]):
+class ConfirmScreen(Dialog[Confirmation | None]):
     """Returns a Confirmation (with the reason given) or None when cancelled."""
 
     DEFAULT_CSS = """
-    ConfirmScreen {
-        align: center middle;
-        background: $background 60%;
-    }
-    ConfirmScreen > #dialog {
-        width: 100;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
     ConfirmScreen.-high > #dialog { border: thick $error; }
     ConfirmScreen #summary { text-style: bold; width: 1fr; }
     ConfirmScreen #warning { color: $error; text-style: bold; width: 1fr; margin-bottom: 1; }

@@ -8,7 +8,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from widgets.diff_view import DiffView
@@ -18,6 +17,7 @@ from ..helm.diff import revision_diff
 from ..helm.operations import TIMEOUT, RollbackOptions
 from ..helm.release import Revision
 from .diff import DiffScreen
+from .dialog import Dialog
 
 
 class HelmDiffScreen(DiffScreen):
@@ -45,24 +45,11 @@ class HelmDiffScreen(DiffScreen):
         self._subtitle()
 
 
-class HelmRollbackScreen(ModalScreen[RollbackOptions | None]):
+class HelmRollbackScreen(Dialog[RollbackOptions | None]):
     """Step 1 and 2 of a Helm rollback: what `helm rollback --dry-run` said and the manifest diff,
     then the options. Continue leads to the confirmation with the exact command line."""
 
     DEFAULT_CSS = """
-    HelmRollbackScreen {
-        align: center middle;
-        background: $background 60%;
-    }
-    HelmRollbackScreen > #dialog {
-        width: 100;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
     HelmRollbackScreen #summary { text-style: bold; width: 1fr; }
     HelmRollbackScreen #dry-run { width: 1fr; height: auto; }
     HelmRollbackScreen #preview { height: auto; max-height: 40vh; }
