@@ -21,6 +21,7 @@ from kubernetes import client
 
 from tests.console.pilot import wait_for
 from tests.tools import HELM, require
+from tui import checklist as runbook
 from tui.app import RollbackConsole
 from tui.helm.release import from_secret
 from tui.kube.config import connect
@@ -144,6 +145,10 @@ def test_rollback_from_the_console_with_real_helm(sb, helm):
             outcome = [e for e in app.timeline_entries if e[1] == "outcome" and e[2] == RELEASE][-1]
             assert outcome[3] == f"Helm release {RELEASE} rolled back to revision 1." and outcome[5] is True
             assert "eli-maor-backend" in app.rolled_back  # the release's Deployments count as rolled back
+            # Checklist evidence names the release: its target, then the rollback itself.
+            assert app.checklist.get(runbook.TARGET).evidence == f"release {RELEASE} → revision 1"
+            assert app.checklist.get(runbook.EXECUTE).evidence == f"helm release {RELEASE} rolled back to revision 1"
+            assert any(e[1] == "target" and e[2] == RELEASE for e in app.timeline_entries)
 
     asyncio.run(scenario())
     assert backend_image(sb) == "ghcr.io/eli-maor/backend:v1.9.0"

@@ -273,8 +273,11 @@ class HelmController:
         def confirmed(result: Confirmation | None) -> None:
             if result is None:
                 self._cancelled(request)
-            else:
-                self._execute(request, op, result.reason)
+                return
+            self.app.evidence.target_confirmed(f"release {self.release}", request.revision)
+            self.app.record("target", self.release, f"target revision {request.revision}",
+                            payload={"revision": request.revision})
+            self._execute(request, op, result.reason)
 
         self.app.push_screen(ConfirmScreen(op, guard=guard, guard_hint="the release's name"), confirmed)
 
@@ -330,12 +333,10 @@ class HelmController:
     def _components_rolled_back(self, revision: int, command_line: str) -> None:
         """The release's Deployments shown as components were rolled back: checklist evidence, as for `u`."""
         target = self.history.get(revision)
-        keeper = getattr(self.app, "evidence", None)
-        for name in deployments_in(target.manifest if target else ""):
-            if name in self.app.state.objects["Deployment"]:
-                self.app.rolled_back.add(name)
-                if keeper is not None and hasattr(keeper, "rollback_succeeded"):
-                    keeper.rollback_succeeded(name, command_line)
+        shown = [name for name in deployments_in(target.manifest if target else "")
+                 if name in self.app.state.objects["Deployment"]]
+        self.app.rolled_back.update(shown)
+        self.app.evidence.release_rolled_back(self.release, revision, shown, command_line)
 
 
 def deployments_in(manifest: str) -> list[str]:

@@ -138,6 +138,13 @@ class ChecklistKeeper:
             # Rolled back outside a confirmation of ours (helm rollback --wait): the rollout is already done.
             self._rolled_out(component)
 
+    def release_rolled_back(self, release: str, revision: int, components: list[str], command: str = "") -> None:
+        """A helm rollback succeeded: the tick names the release; its Deployments are then followed as after `u`."""
+        self.held.clear()
+        self.tick(runbook.EXECUTE, release, f"helm release {release} rolled back to revision {revision}", command)
+        for component in components:
+            self.rollback_succeeded(component, command)
+
     def _complete(self, component: str) -> bool:
         d = self.app.state.objects["Deployment"].get(component)
         if d is None:
