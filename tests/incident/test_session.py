@@ -273,3 +273,23 @@ def test_the_preview_keeps_the_newest_rows_and_says_so_while_the_written_report_
     assert "restart 25" in preview and "restart 24 " not in preview and "| 26 |" not in preview
     full = report.render(rec.incident)
     assert "The newest" not in full and "restart 0" in full
+
+
+def test_a_helm_release_rollback_is_a_row_of_its_own_and_needs_no_watched_rollout(tmp_path):
+    world = World()
+    rec = recorder(tmp_path, world)
+    rec.start("INC-12")
+    helm = "helm rollback eli-maor 2 --namespace production"
+    rec.record("target", "eli-maor", "target revision 2", payload={"revision": 2})
+    rec.record("helm-rollback", "eli-maor", "helm rollback eli-maor to revision 2", helm,
+               payload={"action": "helm-rollback", "revision": 2})
+    rec.record("outcome", "eli-maor", "Helm release eli-maor rolled back to revision 2.", helm, True,
+               payload={"action": "helm-rollback", "revision": 2})
+    rec.close()
+    incident = Incident.load(rec.incident.path)
+    assert incident.rolled_back() == {"eli-maor"} and incident.releases() == {"eli-maor"}
+    text = report.render(incident)
+    assert "| eli-maor (Helm release) | - | 2 | - | yes |" in text
+    assert "eli-maor was rolled back but its rollout was not seen" not in text
+    assert "eli-maor has target revision" not in text
+    assert f"| {'`' + helm + '`'} | ok: Helm release eli-maor rolled back to revision 2. |" in text

@@ -85,12 +85,14 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
     # ---- components
     names = sorted(set(incident.before) | set(incident.after) | set(incident.targets))
     rolled_back = incident.rolled_back()
+    releases = incident.releases()
     lines += ["## Components", ""]
     if names:
         lines += ["| Component | Before: revision, images | Target | After: revision, images | Rolled back |",
                   "|---|---|---|---|---|"]
         for name in names:
-            lines.append(f"| {cell(name)} | {_state(incident.before.get(name))} | "
+            label = f"{name} (Helm release)" if name in releases else name
+            lines.append(f"| {cell(label)} | {_state(incident.before.get(name))} | "
                          f"{cell(incident.targets.get(name, '-'))} | {_state(incident.after.get(name))} | "
                          f"{'yes' if name in rolled_back else 'no'} |")
     else:
@@ -151,7 +153,7 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
     failed = [e for e in incident.entries if e.get("kind") not in (STARTED, CLOSED, "tick", "untick")
               and e.get("ok") is False]
     rolled_out = {e.get("component") for e in incident.entries if e.get("kind") == ROLLOUT_DONE}
-    not_out = sorted(rolled_back - rolled_out)
+    not_out = sorted(rolled_back - rolled_out - releases)
     not_rolled = sorted(set(incident.targets) - rolled_back)
     if open_items:
         lines.append(f"- Checklist items not ticked ({len(open_items)}): "

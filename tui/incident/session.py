@@ -172,9 +172,14 @@ class Incident:
         return list(seen)
 
     def rolled_back(self) -> set[str]:
-        """Components with a rollback that succeeded."""
+        """Components (and Helm releases) with a rollback that succeeded."""
         return {c.entry.get("component", "") for c in self.commands
-                if c.ok and (c.entry.get("payload") or {}).get("action") == "rollback"}
+                if c.ok and (c.entry.get("payload") or {}).get("action") in ("rollback", "helm-rollback")}
+
+    def releases(self) -> set[str]:
+        """The Helm releases acted on: their rollback ends with helm's outcome, not with a watched rollout."""
+        return {c.entry.get("component", "") for c in self.commands
+                if (c.entry.get("payload") or {}).get("action") == "helm-rollback"}
 
     def apply_to(self, checklist) -> int:
         """Restore the ticks on a checklist (H3b's `Checklist.set`); returns how many items were set."""
