@@ -6,7 +6,7 @@ from textual.screen import ModalScreen, ScreenResultType
 
 
 class Dialog(ModalScreen[ScreenResultType]):
-    """Base of the dialogs whose body is a `#dialog` container (confirmation, Helm preview)."""
+    """Base of the dialogs whose body is a `#dialog` container (confirmation, Helm preview, help)."""
 
     DEFAULT_CSS = """
     Dialog {

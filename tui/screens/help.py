@@ -9,27 +9,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from .dialog import Dialog
 
-class HelpScreen(ModalScreen[None]):
+
+class HelpScreen(Dialog[None]):
     """`keys`: (group, key, what it does), in the order to show."""
 
     DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-        background: $background 60%;
-    }
-    HelpScreen > #help {
-        width: 76;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
+    HelpScreen > #dialog { width: 76; }
     """
 
     BINDINGS = [
@@ -44,7 +33,7 @@ class HelpScreen(ModalScreen[None]):
         self.notes = notes
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help") as scroll:
+        with VerticalScroll(id="dialog") as scroll:
             scroll.border_title = "Keys"
             scroll.border_subtitle = "Esc or ? closes"
             yield Static(self._table())
@@ -70,7 +59,7 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
     def action_scroll_down(self) -> None:
-        self.query_one("#help", VerticalScroll).scroll_down()
+        self.query_one("#dialog", VerticalScroll).scroll_down()
 
     def action_scroll_up(self) -> None:
-        self.query_one("#help", VerticalScroll).scroll_up()
+        self.query_one("#dialog", VerticalScroll).scroll_up()
