@@ -51,8 +51,8 @@ from textual import events
 from sandbox_scale import deployment  # this folder is on sys.path when run as a script
 from tui.app import RollbackConsole
 from tui.kube.config import connect
-from tui.sandbox.process import SandboxProcess
-from tui.sandbox.seeds import APP, COMPONENTS
+from kube_sandbox.process import SandboxProcess
+from kube_sandbox.seeds import APP, COMPONENTS
 
 SIZE = (160, 48)
 BACKEND = f"{APP}-backend"

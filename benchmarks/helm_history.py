@@ -11,7 +11,7 @@ on the same release grown to 10 and then 100 revisions:
   and helm 4 (each process starts, discovers and lists the same Secrets).
 
 The extra revisions are written straight into storage with the sandbox's
-encoder (`tui/sandbox/helm_storage.py`): copies of the deployed revision,
+encoder (`kube_sandbox/helm_storage.py`): copies of the deployed revision,
 superseded, the last one deployed, as helm leaves a long history. Prints a
 Markdown table (median and p90 of N runs). A report, not a test: the machine
 is shared and noisy, read the figures as orders of magnitude.
@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from kubernetes import client, config
 
-from tests.tools import HELM, require
-from tui.sandbox import helm_storage as hs
-from tui.sandbox.process import SandboxProcess
+from tests.support.tools import HELM, require
+from kube_sandbox import helm_storage as hs
+from kube_sandbox.process import SandboxProcess
 
 RELEASE, NS = "eli-maor", "production"
 SIZES = (10, 100)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from kubernetes import client, config, watch
 
-from tui.sandbox.process import SandboxProcess
+from kube_sandbox.process import SandboxProcess
 
 NS = "bench"
 

@@ -3,9 +3,9 @@
 
     .venv/bin/python scripts/render_seed_release.py [--helm PATH]
 
-Writes `tui/sandbox/seed_release/revision-<n>.yaml`, one per distinct set of
-manifests in the seeded history (`tui/sandbox/helm_seed.py`), from the chart
-in `examples/charts/eli-maor` and each revision's values. The files are
+Writes `kube_sandbox/seed_release/revision-<n>.yaml`, one per distinct set of
+manifests in the seeded history (`kube_sandbox/helm_seed.py`), from the chart
+in `kube_sandbox/charts/eli-maor` and each revision's values. The files are
 committed, so the sandbox needs no helm binary to start;
 `tests/sandbox/test_helm.py` re-renders them and fails if they differ, so
 after changing the chart or the story, run this script again.
@@ -24,8 +24,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.tools import DEFAULT_HELM
-from tui.sandbox.helm_seed import (
+from tests.support.tools import DEFAULT_HELM
+from kube_sandbox.helm_seed import (
     CHART_DIR,
     NAMESPACE,
     RELEASE,

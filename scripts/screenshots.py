@@ -20,13 +20,13 @@ sys.path.insert(0, str(ROOT))
 
 from textual.widgets import Input
 
-from tests.console.fixtures import fixed_app, rollback_operation
-from tests.console.fixtures.evidence import checklist_with_evidence
-from tests.console.fixtures.helm import fixed_helm_app
-from tests.console.test_helm_snapshots import focus_helm, open_diff, open_preview
-from tests.console.test_helm_snapshots import open_confirmation as open_helm_confirmation
-from tests.console.test_incident_snapshots import an_incident_then_e
-from tests.console.test_plan_snapshots import plan_open, readiness_open
+from tests.support.fixtures import fixed_app, rollback_operation
+from tests.support.fixtures.evidence import checklist_with_evidence
+from tests.support.fixtures.helm import fixed_helm_app
+from tests.ui.test_helm_snapshots import focus_helm, open_diff, open_preview
+from tests.ui.test_helm_snapshots import open_confirmation as open_helm_confirmation
+from tests.ui.test_incident_snapshots import an_incident_then_e
+from tests.ui.test_plan_snapshots import plan_open, readiness_open
 from tui.app import Request
 from widgets.messages import OperationPlanned
 

@@ -42,7 +42,7 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .sandbox.seeds import SEEDS
+    from kube_sandbox.seeds import SEEDS
 
     parser = argparse.ArgumentParser(
         prog="rollback-console",
@@ -92,11 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: Path | None,
                  history_window: int = 20000) -> int:
-    from .sandbox.cluster import Sandbox, start
-    from .sandbox.kubeconfig import write_kubeconfig
-    from .sandbox.seeds import APP_NAMESPACE
+    from kube_sandbox.cluster import Sandbox, start
+    from kube_sandbox.kubeconfig import write_kubeconfig
+    from kube_sandbox.seeds import APP_NAMESPACE
 
-    from .sandbox.helm_seed import SeedReleaseError
+    from kube_sandbox.helm_seed import SeedReleaseError
 
     try:
         sandbox = Sandbox(seed, history_window=history_window)
@@ -158,8 +158,8 @@ def _demo(args: argparse.Namespace) -> int:
     from .incident.recorder import IncidentSettings
     from .errors import ConsoleError
     from .kube.config import connect
-    from .sandbox.process import SandboxProcess, SandboxStartError
-    from .sandbox.seeds import APP, COMPONENTS
+    from kube_sandbox.process import SandboxProcess, SandboxStartError
+    from kube_sandbox.seeds import APP, COMPONENTS
 
     kubeconfig = args.kubeconfig_out or Path(tempfile.mkdtemp(prefix="rollback-console-")) / "kubeconfig"
     try:
@@ -186,12 +186,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _demo_config(kubeconfig: Path):
-    """The demo's checklist evidence: a smoke test (tui/sandbox/smoke.py) for the components with a Service."""
+    """The demo's checklist evidence: a smoke test (tui/demo/smoke.py) for the components with a Service."""
     from .appconfig import AppConfig, ComponentConfig
-    from .sandbox.seeds import APP, APP_NAMESPACE, COMPONENTS
+    from kube_sandbox.seeds import APP, APP_NAMESPACE, COMPONENTS
 
     def smoke(deployment: str) -> tuple[str, ...]:
-        return (sys.executable, "-m", "tui.sandbox.smoke", "--kubeconfig", str(kubeconfig), "-n", APP_NAMESPACE,
+        return (sys.executable, "-m", "tui.demo.smoke", "--kubeconfig", str(kubeconfig), "-n", APP_NAMESPACE,
                 deployment)
 
     served = {"backend", "frontend"}  # the seed's Services

@@ -1,0 +1,431 @@
+"""The console end to end: Textual's Pilot driving the app against a real sandbox process.
+
+Every wait is bounded (`wait_for` polls with `pilot.pause(0.1)` until a
+deadline). The sandbox's namespace is `production`, so the production guard
+is on: every confirmation needs the component's name typed.
+"""
+
+from __future__ import annotations
+
+
+from kubernetes import client
+from textual.widgets import Input, Static
+
+from tests.support.pilot import run, wait_for
+from tests.support.sandbox import Kubectl
+from tests.support.fixtures import fixed_app
+from tests.support.tools import DEFAULT_KUBECTL
+from tui.app import Request, RollbackConsole
+from tui.kube.config import connect
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.diff import DiffScreen
+from tui.screens.help import HelpScreen
+from tui.screens.prompt import PromptScreen
+from tui.screens.quit import QuitScreen
+
+BACKEND = "eli-maor-backend"
+SIZE = (120, 40)
+ROLLED_OUT = f'deployment "{BACKEND}" successfully rolled out'
+
+
+
+
+
+
+
+
+def stream_texts(app: RollbackConsole) -> list[str]:
+    """What the Rollout pane shows now."""
+    return [line.text for line in app.stream.lines]
+
+
+async def ready(pilot, app: RollbackConsole, component: str = BACKEND) -> None:
+    """Components listed, `component` selected, its revisions shown."""
+    await wait_for(pilot, lambda: app.components_table.row_count >= 4, "the components")
+    app.components_table.select(component)
+    await wait_for(pilot, lambda: app.selected == component and app.revisions_table.row_count > 0,
+                   f"{component} selected with its revisions")
+
+
+async def confirm(pilot, app: RollbackConsole, name: str = BACKEND, reason: str = "") -> ConfirmScreen:
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+    screen = app.screen
+    assert screen.guard == name  # production: the name must be typed
+    if reason:
+        screen.query_one("#reason", Input).focus()
+        await pilot.press(*reason, "enter")  # enter in the reason moves on to the name
+        assert screen.query_one("#guard", Input).has_focus
+    await pilot.press(*name, "enter")
+    await wait_for(pilot, lambda: app.screen is not screen, "the confirmation to close")
+    return screen
+
+
+def deployment(sb, name: str = BACKEND) -> dict:
+    api = connect(kubeconfig=sb.kubeconfig).api
+    return client.ApiClient().sanitize_for_serialization(
+        client.AppsV1Api(api).read_namespaced_deployment(name, "production"))
+
+
+def image_of(d: dict) -> str:
+    return d["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def console(sb, **options) -> RollbackConsole:
+    return RollbackConsole(connect(kubeconfig=sb.kubeconfig), **options)
+
+
+# ---- rolling back ------------------------------------------------------------------------------
+
+
+def test_rollback_to_previous_revision_streams_until_rolled_out(sb):
+    # The frontend: the backend's previous revision is the seed's crash-looping v2.0.1.
+    frontend = "eli-maor-frontend"
+    app = console(sb)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app, frontend)
+            assert app.production
+            await pilot.press("u")
+            screen = await confirm(pilot, app, frontend)
+            assert screen.operation.command_line == f"kubectl rollout undo deployment/{frontend} -n production"
+            assert screen.operation.revision == 3
+            rolled_out = f'deployment "{frontend}" successfully rolled out'
+            await wait_for(pilot, lambda: rolled_out in stream_texts(app), "the rollout to complete", 60)
+            texts = stream_texts(app)
+            assert any(t.startswith("Waiting for deployment") for t in texts)
+            assert f"deployment.apps/{frontend} rolled back" in texts
+            assert not app.busy
+
+    run(scenario())
+    d = deployment(sb, frontend)
+    assert image_of(d) == "ghcr.io/eli-maor/frontend:v2.0.1"
+    assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "5"
+
+
+def test_rollback_to_a_chosen_revision_records_the_reason(sb):
+    app = console(sb)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            await pilot.press("tab")  # Revisions
+            assert app.revisions_table.has_focus
+            revisions = [r.revision for r in app.revisions_table.revisions]
+            assert revisions == [4, 3, 1]  # the seed's helm rollback brought revision 2 back as 4
+            await pilot.press("j", "j")  # revision 1
+            assert app.revisions_table.selected.revision == 1
+            await pilot.press("r")
+            screen = await confirm(pilot, app, reason="export API regression")
+            assert "--to-revision=1" in screen.operation.command_line
+            await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "the rollout to complete", 60)
+            await wait_for(pilot, lambda: app.revisions_table.revisions[0].change_cause.startswith("Rollback"),
+                           "the new revision's change-cause")
+
+    run(scenario())
+    d = deployment(sb)
+    assert image_of(d) == "ghcr.io/eli-maor/backend:v1.9.0"
+    assert d["metadata"]["annotations"]["kubernetes.io/change-cause"] == "Rollback to revision 1: export API regression"
+
+
+def test_roll_back_out_of_a_crashlooping_rollout_while_old_and_new_pods_are_up(sb):
+    kubectl = Kubectl(DEFAULT_KUBECTL, sb)
+    app = console(sb)
+
+    def both_generations_up() -> bool:
+        revisions = app.state.revisions(BACKEND)
+        return sum(1 for r in revisions if r.pods) >= 2 and revisions[0].current and revisions[0].pods >= 1
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            kubectl("set", "image", f"deployment/{BACKEND}", "backend=ghcr.io/eli-maor/backend:v2.1.0-crashloop")
+            await wait_for(pilot, both_generations_up, "old and new pods both up")
+            await wait_for(pilot, lambda: app.state.component(BACKEND).status == "Degraded", "Degraded")
+            await wait_for(pilot, lambda: any(t.startswith("BackOff") for t in stream_texts(app)), "BackOff events")
+            assert app.state.component(BACKEND).image_tags == "v2.1.0-crashloop"
+            await pilot.press("u")
+            screen = await confirm(pilot, app)
+            assert screen.operation.revision == 4
+            await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "the rollout to complete", 60)
+            await wait_for(pilot, lambda: app.state.component(BACKEND).status == "Complete", "Complete")
+
+    run(scenario())
+    assert image_of(deployment(sb)) == "ghcr.io/eli-maor/backend:v2.0.0"
+
+
+def test_a_paused_deployment_is_refused_with_kubectls_message(sb):
+    kubectl = Kubectl(DEFAULT_KUBECTL, sb)
+    app = console(sb)
+    message = "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            kubectl("rollout", "pause", f"deployment/{BACKEND}")
+            await wait_for(pilot, lambda: app.state.component(BACKEND).status == "Paused", "Paused")
+            await pilot.press("u")
+            await wait_for(pilot, lambda: message in app.notices, "the refusal")
+            assert message in stream_texts(app)
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert not app.busy
+
+    run(scenario())
+    assert deployment(sb)["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "4"
+
+
+# ---- the other actions -------------------------------------------------------------------------
+
+
+def test_pause_and_resume(sb):
+    app = console(sb)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            await pilot.press("p")
+            screen = await confirm(pilot, app)
+            assert screen.operation.kind == "pause"
+            await wait_for(pilot, lambda: app.state.component(BACKEND).paused, "paused")
+            assert f"deployment.apps/{BACKEND} paused" in stream_texts(app)
+            await pilot.press("p")
+            screen = await confirm(pilot, app)
+            assert screen.operation.kind == "resume"
+            await wait_for(pilot, lambda: not app.state.component(BACKEND).paused, "resumed")
+            assert f"deployment.apps/{BACKEND} resumed" in stream_texts(app)
+
+    run(scenario())
+    assert not deployment(sb)["spec"].get("paused")
+
+
+def test_restart_and_change_cause(sb):
+    app = console(sb)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            await pilot.press("x")
+            screen = await confirm(pilot, app)
+            assert screen.operation.kind == "restart"
+            await wait_for(pilot, lambda: f"deployment.apps/{BACKEND} restarted" in stream_texts(app), "restarted")
+            await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "the restart to roll out", 60)
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the change-cause prompt")
+            app.screen.query_one(Input).value = ""
+            await pilot.press(*"Restart to clear stuck connections", "enter")
+            screen = await confirm(pilot, app)
+            assert screen.operation.kind == "annotate"
+            await wait_for(pilot, lambda: f"deployment.apps/{BACKEND} annotated" in stream_texts(app), "annotated")
+
+    run(scenario())
+    d = deployment(sb)
+    assert d["metadata"]["annotations"]["kubernetes.io/change-cause"] == "Restart to clear stuck connections"
+    assert "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"]["annotations"]
+
+
+def test_emergency_scale_down_asks_twice_and_the_count_is_offered_back(sb):
+    app = console(sb)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the replica prompt")
+            assert app.screen.query_one(Input).value == "2"
+            await pilot.press("backspace", "0", "enter")
+            first = await confirm(pilot, app)
+            assert first.operation.risk == "high"
+            # The second confirmation: no name, no reason, a warning; enter presses "Scale to 0".
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.warning,
+                           "the second confirmation")
+            second = app.screen
+            assert "Emergency scale-down" in second.warning and second.guard is None
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.state.component(BACKEND).desired == 0, "replicas 0")
+            await wait_for(pilot, lambda: app.state.component(BACKEND).status == "Scaled down", "Scaled down")
+            assert app.remembered_replicas[BACKEND] == 2
+            await wait_for(pilot, lambda: not app.busy, "the outcome")
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the replica prompt")
+            assert app.screen.query_one(Input).value == "2"  # remembered
+            await pilot.press("enter")
+            await confirm(pilot, app)
+            await wait_for(pilot, lambda: app.state.component(BACKEND).available == 2, "2 available again", 60)
+
+    run(scenario())
+    assert deployment(sb)["spec"]["replicas"] == 2
+
+
+def test_traffic_diversion_shows_the_endpoints_before_and_after(sb):
+    kubectl = Kubectl(DEFAULT_KUBECTL, sb)
+    app = console(sb)
+
+    def ready_addresses() -> list[str]:
+        endpoints = kubectl.json("get", "endpoints", BACKEND)
+        return [a["ip"] for s in endpoints.get("subsets") or [] for a in s.get("addresses") or []]
+
+    before = ready_addresses()
+    assert len(before) == 2
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            await pilot.press("t")
+            screen = await confirm(pilot, app)
+            assert screen.operation.labels == {"serving": "false"}
+            assert f"service/{BACKEND}: 2 → 0 ready endpoints (expected)" in screen.operation.changes
+            expected = f"service/{BACKEND} ready endpoints: {', '.join(sorted(before))} → none"
+            await wait_for(pilot, lambda: expected in stream_texts(app), "the endpoints before and after")
+            assert ready_addresses() == []
+            await wait_for(pilot, lambda: not app.busy, "the outcome")
+            await pilot.press("t")  # and back
+            screen = await confirm(pilot, app)
+            assert screen.operation.labels == {"serving": "true"}
+            await wait_for(pilot, lambda: any(t.startswith(f"service/{BACKEND} ready endpoints: none → ")
+                                              for t in stream_texts(app)), "the endpoints restored")
+
+    run(scenario())
+    assert sorted(ready_addresses()) == sorted(before)
+
+
+def test_the_production_guard_refuses_a_wrongly_typed_name(sb):
+    app = console(sb)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            await pilot.press("u")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+            screen = app.screen
+            await pilot.press(*"eli-maor-worker", "enter")
+            await pilot.pause()
+            assert app.screen is screen  # still asking
+            refusal = str(screen.query_one("#refusal", Static).render())
+            assert "Refused: 'eli-maor-worker' is not eli-maor-backend" in refusal
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the confirmation to close")
+            assert "Cancelled: rolling back eli-maor-backend (nothing changed)." in stream_texts(app)
+            assert not app.busy
+
+    run(scenario())
+    assert deployment(sb)["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "4"
+
+
+def test_read_only_refuses_every_action(sb):
+    app = console(sb, read_only=True)
+    generation = deployment(sb)["metadata"]["generation"]
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            assert "READ-ONLY" in str(app.header.query_one("#badges").render())
+            await pilot.press("tab")  # Revisions, so that r applies to a row
+            await pilot.press("j")
+            for key in ("u", "r", "p", "x", "s", "t", "a"):
+                count = len(app.notices)
+                await pilot.press(key)
+                await wait_for(pilot, lambda count=count: len(app.notices) > count, f"the refusal of {key}")
+                assert app.notices[-1].startswith("Read-only mode: "), app.notices[-1]
+                assert app.screen is app.console_screen, f"{key} opened {app.screen}"
+            assert not app.busy
+
+    run(scenario())
+    assert deployment(sb)["metadata"]["generation"] == generation
+
+
+# ---- without a cluster: keys, filter, palette, checklist, quitting ---------------------------------
+
+
+def test_filter_as_you_type_and_enter_selects_the_first_match():
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert app.selected == BACKEND
+            await pilot.press("slash", "f", "r")
+            assert app.components_table.visible_names == ["eli-maor-frontend"]
+            await pilot.press("enter")
+            assert app.components_table.has_focus
+            assert app.selected == "eli-maor-frontend"
+            assert app.revisions_table.component == "eli-maor-frontend"
+            await pilot.press("escape")  # clears the filter
+            assert app.components_table.row_count == 4
+
+    run(scenario())
+
+
+def test_diff_help_palette_and_checklist_keys():
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert app.sidebar.has_class("-collapsed")  # 80 columns: collapsed
+            await pilot.press("c")
+            assert not app.sidebar.has_class("-collapsed") and app.sidebar.has_focus
+            await pilot.press("down", "space")
+            assert app.checklist.done == 1
+            await pilot.press("c")
+            assert app.sidebar.has_class("-collapsed")
+            await pilot.press("tab", "j", "d")  # Revisions, revision 4, diff
+            await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen), "the diff")
+            assert "+    image: ghcr.io/eli-maor/backend:v2.0.0" in app.screen.diff
+            await pilot.press("escape", "question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+            keys = {key for _, key, _ in app.screen.keys}
+            assert {"u", "r", "d", "p", "x", "s", "t", "a", "/", "?", "q", "ctrl+p", "c", "l", "H", "i", "e", "I", "S",
+                    "A", "w"} <= keys
+            await pilot.press("escape", "ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"help")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help from the palette")
+
+    run(scenario())
+
+
+def test_offline_actions_say_why_not_and_quit_asks_while_in_flight():
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("u")
+            assert app.notices[-1].startswith("Not connected to a cluster")
+            await pilot.press("l")  # the stream of every component
+            assert app.scope_all and app.stream.show_component
+            app.in_flight.add(BACKEND)  # as if a rollback were running
+            app.busy[BACKEND] = Request("rollback", BACKEND)
+            await pilot.press("p")  # one operation at a time per component
+            assert app.notices[-1] == (f"{BACKEND} is busy: rolling back {BACKEND} is not finished; wait for its "
+                                       "outcome in the Rollout stream.")
+            await pilot.press("q")
+            await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), "the quit question")
+            await pilot.press("n")
+            assert app.is_running and app.screen is app.console_screen
+            await pilot.press("q", "y")
+            await wait_for(pilot, lambda: not app.is_running, "the console to exit", 5)
+
+    run(scenario())
+
+
+# ---- where nothing is found --------------------------------------------------------------------
+
+
+def test_a_missing_namespace_and_an_empty_selection_are_said(sb):
+    async def scenario():
+        app = RollbackConsole(connect(kubeconfig=sb.kubeconfig, namespace="nope"))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: len(app.notices) >= 2, "two sentences")
+            assert "Namespace nope does not exist on context sandbox; restart with -n and an existing namespace." \
+                in app.notices
+            assert "No Deployments in namespace nope; check -n and -l (or the config file)." in app.notices
+        app = console(sb, selector="app=nothing")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.notices, "a sentence")
+            assert list(app.notices) == ["No Deployments matching app=nothing in namespace production; check -n and -l "
+                                   "(or the config file)."]
+
+    run(scenario())

@@ -1,0 +1,78 @@
+"""Snapshots of the console's screens (pytest-textual-snapshot).
+
+Deterministic by construction: the app runs offline on the fixed state of
+`fixtures/eli-maor.json` (a seeded sandbox caught in a crash-looping backend
+rollout), with a fixed clock, no watchers and no worker threads; inputs do
+not blink. Update after a deliberate change with
+`pytest tests/console/test_snapshots.py --snapshot-update`, then look at
+the SVGs under `__snapshots__/` before committing them.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tests.support.fixtures import fixed_app, rollback_operation
+from tui.app import Request
+from widgets.messages import OperationPlanned
+
+BACKEND = "eli-maor-backend"
+
+
+def no_blink(app) -> None:
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+
+
+async def open_confirmation(pilot, wrong_name: str = "") -> None:
+    """What `u` on the backend opens: the rollback's confirmation, with the production guard."""
+    app = pilot.app
+    await pilot.pause()
+    assert app.selected == BACKEND
+    app.post_message(OperationPlanned(Request("rollback", BACKEND), rollback_operation(app.state)))
+    await pilot.pause()
+    await pilot.pause()
+    assert app.screen.operation.component == BACKEND  # the confirmation is up
+    no_blink(app)
+    if wrong_name:
+        await pilot.press(*wrong_name, "enter")
+    no_blink(app)
+
+
+def test_main_screen_80x24(snap_compare):
+    assert snap_compare(fixed_app(), terminal_size=(80, 24))
+
+
+def test_main_screen_160x48(snap_compare):
+    assert snap_compare(fixed_app(), terminal_size=(160, 48))
+
+
+def test_revision_diff(snap_compare):
+    # Revisions pane, one row down (revision 4, the last good one), diff.
+    assert snap_compare(fixed_app(), press=["tab", "j", "d"], terminal_size=(80, 24))
+
+
+def test_confirmation_with_production_guard(snap_compare):
+    assert snap_compare(fixed_app(), run_before=open_confirmation, terminal_size=(100, 34))
+
+
+def test_confirmation_refuses_a_wrong_name_80x24(snap_compare):
+    async def wrong(pilot):
+        await open_confirmation(pilot, wrong_name="eli-maor-worker")
+
+    assert snap_compare(fixed_app(), run_before=wrong, terminal_size=(80, 24))
+
+
+def test_help(snap_compare):
+    assert snap_compare(fixed_app(), press=["question_mark"], terminal_size=(80, 24))
+
+
+def test_checklist_open_at_80_columns(snap_compare):
+    assert snap_compare(fixed_app(), press=["c", "down", "space"], terminal_size=(80, 24))
+
+
+def test_checklist_with_evidence(snap_compare):
+    # Mid-incident: ticks by hand and from evidence (who, when), a note, log error counts per pod, a running check.
+    from tests.support.fixtures.evidence import checklist_with_evidence
+
+    assert snap_compare(fixed_app(), run_before=checklist_with_evidence, terminal_size=(160, 48))
