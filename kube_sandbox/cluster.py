@@ -19,6 +19,7 @@ from .controllers.gc import GarbageCollector
 from .controllers.job import JobController
 from .controllers.kubelet import Kubelet
 from .controllers.replicaset import ReplicaSetController
+from .controllers.scheduler import Scheduler
 from .seeds import SEEDS, seed_eli_maor, seed_system
 from .server import SandboxServer
 from .store import Storage
@@ -45,6 +46,7 @@ class Sandbox:
                 DeploymentController(ctx),
                 ReplicaSetController(ctx),
                 JobController(ctx),
+                Scheduler(ctx, nodes=self.kubelet.nodes),
                 self.kubelet,
                 EndpointsController(ctx),
                 DisruptionController(ctx),

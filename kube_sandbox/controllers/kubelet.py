@@ -1,9 +1,8 @@
-"""Three simulated nodes: their kubelets and the default scheduler.
+"""Three simulated nodes and their kubelets.
 
-`Kubelet` registers the Node objects `sandbox-node-1..3`, binds unscheduled
-pods (the default scheduler's job: least-loaded feasible node, PodScheduled
-condition, a "Scheduled" event) and then runs each bound pod through the
-lifecycle a real kubelet reports: Pending with ContainerCreating, the pod
+`Kubelet` registers the Node objects `sandbox-node-1..3` and runs each pod
+bound to one of them (binding is the scheduler's job: `scheduler.py`) through
+the lifecycle a real kubelet reports: Pending with ContainerCreating, the pod
 sandbox and its IP, then the containers, driven by the sandbox clock in
 simulated seconds. Status shapes follow pkg/kubelet/kubelet_pods.go
 (generateAPIPodStatus) and pkg/kubelet/status (conditions, lastTransitionTime).
@@ -47,7 +46,6 @@ from .base import Controller, Key
 from .recorder import NORMAL, WARNING, EventRecorder
 
 NODE_NAMES = ("sandbox-node-1", "sandbox-node-2", "sandbox-node-3")
-SCHEDULER_NAME = "default-scheduler"
 
 # Simulated seconds.
 SANDBOX_DELAY = 1.0  # pod sandbox (and its IP) ready after this
@@ -251,7 +249,7 @@ class NodeState:
 
 
 class Kubelet(Controller):
-    """The kubelets of `nodes` plus the default scheduler, as one controller."""
+    """The kubelets of `nodes`, as one controller."""
 
     name = "kubelet"
 
@@ -261,24 +259,10 @@ class Kubelet(Controller):
             name: NodeState(name, i, EventRecorder(self.api, "kubelet", host=name))
             for i, name in enumerate(nodes, start=1)
         }
-        self.scheduler_events = EventRecorder(self.api, SCHEDULER_NAME)
         self._runs: dict[Key, PodRun] = {}
-        self._unschedulable_seen: dict[Key, str] = {}
         self._heartbeat_at: dict[str, float] = {}
-        # node -> its non-terminal pods, kept from storage changes for the scheduler's scoring.
-        self._node_pods: dict[str, set[Key]] = {name: set() for name in self.nodes}
-        for pod in self.ctx.storage.items(POD.key):
-            self._index_pod(pod, deleted=False)
         if register_nodes:
             self.register_nodes()
-
-    def _index_pod(self, pod: dict, deleted: bool) -> None:
-        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
-        for pods in self._node_pods.values():
-            pods.discard(key)
-        node = (pod.get("spec") or {}).get("nodeName")
-        if not deleted and node in self._node_pods and not podutil.is_terminal(pod):
-            self._node_pods[node].add(key)
 
     # ---- nodes -----------------------------------------------------------
 
@@ -386,29 +370,23 @@ class Kubelet(Controller):
     # ---- queue -----------------------------------------------------------
 
     def keys_for(self, change: Change) -> Iterable[Key]:
-        if change.key == NODE.key:
-            if change.type == DELETED:
-                return []
-            return [(p["metadata"]["namespace"], p["metadata"]["name"])
-                    for p in self.ctx.storage.items(POD.key) if _needs_scheduling(p)]
         if change.key != POD.key:
             return []
         key = (change.namespace, change.name)
         pod = change.obj
-        self._index_pod(pod, deleted=change.type == DELETED)
         run = self._runs.get(key)
         if change.type == DELETED:
-            return [key] if run is not None or key in self._unschedulable_seen else []
+            return [key] if run is not None else []
         if run is not None and run.written_rv == pod["metadata"].get("resourceVersion"):
             return []  # our own status write
         node = (pod.get("spec") or {}).get("nodeName")
-        if node in self.nodes or run is not None or _needs_scheduling(pod):
+        if node in self.nodes or run is not None:
             return [key]
         return []
 
     def all_keys(self) -> Iterable[Key]:
         return [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in self.ctx.storage.items(POD.key)
-                if p["spec"].get("nodeName") in self.nodes or _needs_scheduling(p)]
+                if p["spec"].get("nodeName") in self.nodes]
 
     # ---- sync ------------------------------------------------------------
 
@@ -419,16 +397,8 @@ class Kubelet(Controller):
         if run is not None and (pod is None or pod["metadata"]["uid"] != run.uid):
             self._forget(key, run)
             run = None
-        if pod is None:
-            self._unschedulable_seen.pop(key, None)
-            return
-        if not pod["spec"].get("nodeName"):
-            if _needs_scheduling(pod):
-                pod = self._schedule(pod)
-            if pod is None or not pod["spec"].get("nodeName"):
-                return
-        if pod["spec"]["nodeName"] not in self.nodes:
-            return
+        if pod is None or pod["spec"].get("nodeName") not in self.nodes:
+            return  # gone, not bound yet (the scheduler's), or another node's
         if run is None:
             if podutil.is_terminal(pod) and not pod["metadata"].get("deletionTimestamp"):
                 return  # a finished pod from before this kubelet: nothing left to run
@@ -454,49 +424,6 @@ class Kubelet(Controller):
         node = self.nodes.get(run.node)
         if node is not None:
             node.release_ip(run.pod_ip)
-
-    # ---- scheduling ------------------------------------------------------
-
-    def _schedule(self, pod: dict) -> dict | None:
-        nodes = [n for n in self.ctx.storage.items(NODE.key) if n["metadata"]["name"] in self.nodes]
-        feasible, reasons = [], {}
-        for node in nodes:
-            why = _unfit(pod, node)
-            if why:
-                reasons[why] = reasons.get(why, 0) + 1
-            else:
-                feasible.append(node["metadata"]["name"])
-        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
-        if not feasible:
-            self._mark_unschedulable(pod, len(nodes), reasons)
-            return pod
-        target = min(feasible, key=lambda n: (len(self._node_pods[n]), n))
-        bound = bind_pod(self.ctx.storage, pod, target, self.clock.now())
-        if bound is None:
-            return None
-        self._unschedulable_seen.pop(key, None)
-        self.scheduler_events.event(
-            bound, NORMAL, "Scheduled", f"Successfully assigned {key[0]}/{key[1]} to {target}")
-        return bound
-
-    def _mark_unschedulable(self, pod: dict, total: int, reasons: dict[str, int]) -> None:
-        detail = " ".join(f"{count} {why}." for why, count in sorted(reasons.items()))
-        message = (f"0/{total} nodes are available: {detail or 'no nodes available to schedule pods.'} "
-                   f"preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling.")
-        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
-        if self._unschedulable_seen.get(key) == message:
-            return
-        self._unschedulable_seen[key] = message
-        updated = clone(pod)
-        status = updated.setdefault("status", {})
-        conditions = [c for c in status.get("conditions") or () if c.get("type") != "PodScheduled"]
-        conditions.append({"type": "PodScheduled", "status": "False", "lastProbeTime": None,
-                           "lastTransitionTime": rfc3339(self.clock.now()), "reason": "Unschedulable",
-                           "message": message})
-        status["conditions"] = conditions
-        updated["metadata"].pop("resourceVersion", None)
-        self.api.update(POD, key[0], key[1], updated, subresource="status", manager="kube-scheduler")
-        self.scheduler_events.event(pod, WARNING, "FailedScheduling", message)
 
     # ---- the pod lifecycle -------------------------------------------------
 
@@ -1053,40 +980,6 @@ def _uuidish(*parts: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-def _needs_scheduling(pod: dict) -> bool:
-    spec = pod.get("spec") or {}
-    return (not spec.get("nodeName") and spec.get("schedulerName", SCHEDULER_NAME) == SCHEDULER_NAME
-            and not pod["metadata"].get("deletionTimestamp") and not podutil.is_terminal(pod)
-            and not spec.get("schedulingGates"))
-
-
-def _unfit(pod: dict, node: dict) -> str:
-    """Why `node` cannot take `pod` (the scheduler's filter plugins, the common ones), or ""."""
-    spec = node.get("spec") or {}
-    if spec.get("unschedulable"):
-        return "node(s) were unschedulable"
-    ready = podutil.get_condition(node.get("status"), "Ready")
-    if ready is None or ready.get("status") != "True":
-        return "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
-    labels = node["metadata"].get("labels") or {}
-    selector = (pod.get("spec") or {}).get("nodeSelector") or {}
-    if any(labels.get(k) != v for k, v in selector.items()):
-        return "node(s) didn't match Pod's node affinity/selector"
-    tolerations = (pod.get("spec") or {}).get("tolerations") or []
-    for taint in spec.get("taints") or ():
-        if taint.get("effect") in ("NoSchedule", "NoExecute") and not any(_tolerates(t, taint) for t in tolerations):
-            return f"node(s) had untolerated taint {{{taint.get('key')}: {taint.get('value', '')}}}"
-    return ""
-
-
-def _tolerates(toleration: dict, taint: dict) -> bool:
-    if toleration.get("effect") and toleration.get("effect") != taint.get("effect"):
-        return False
-    if toleration.get("operator") == "Exists":
-        return not toleration.get("key") or toleration.get("key") == taint.get("key")
-    return toleration.get("key") == taint.get("key") and toleration.get("value", "") == taint.get("value", "")
-
-
 def _readiness_gate_problem(pod: dict, conditions: dict[str, dict]) -> str:
     for gate in (pod.get("spec") or {}).get("readinessGates") or ():
         type_ = gate.get("conditionType")
@@ -1097,22 +990,3 @@ def _readiness_gate_problem(pod: dict, conditions: dict[str, dict]) -> str:
             return f'the status of pod readiness gate "{type_}" is not "True", but {cond.get("status")}'
     return ""
 
-
-def bind_pod(storage, pod: dict, node: str, now: float) -> dict | None:
-    """What POST pods/binding does: set spec.nodeName and PodScheduled=True, straight in storage.
-
-    The binding registry writes without managedFields, as upstream's BindingREST does.
-    """
-    meta = pod["metadata"]
-    current = storage.get(POD.key, meta["namespace"], meta["name"])
-    if current is None or current["metadata"]["uid"] != meta["uid"] or current["spec"].get("nodeName"):
-        return None
-    bound = clone(current)
-    bound["spec"]["nodeName"] = node
-    status = bound.setdefault("status", {})
-    conditions = [c for c in status.get("conditions") or () if c.get("type") != "PodScheduled"]
-    conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                       "lastTransitionTime": rfc3339(now)})
-    status["conditions"] = conditions
-    bound["metadata"].pop("resourceVersion", None)
-    return storage.put(POD.key, bound)

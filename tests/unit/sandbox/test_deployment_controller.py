@@ -3,7 +3,7 @@
 Two environments: `bare` runs the Deployment controller with a small
 stand-in for the ReplicaSet controller and kubelet (`FakeReplicaSets`,
 below), so rollouts are exact and independent of pod lifecycle details;
-`full` runs the real ReplicaSet controller, kubelet and garbage collector
+`full` runs the real ReplicaSet controller, scheduler, kubelet and garbage collector
 of the sandbox.
 """
 
@@ -85,13 +85,14 @@ class FakeReplicaSets(Controller):
 
 
 def _full_controllers(ctx):
-    """The sandbox's own ReplicaSet controller, kubelet and GC, when they exist."""
+    """The sandbox's own ReplicaSet controller, scheduler, kubelet and GC, when they exist."""
     try:
         rs_mod = importlib.import_module("kube_sandbox.controllers.replicaset")
+        scheduler_mod = importlib.import_module("kube_sandbox.controllers.scheduler")
         kubelet_mod = importlib.import_module("kube_sandbox.controllers.kubelet")
     except ModuleNotFoundError as exc:
         pytest.fail(f"full environment needs {exc.name}")
-    controllers = [rs_mod.ReplicaSetController(ctx), kubelet_mod.Kubelet(ctx)]
+    controllers = [rs_mod.ReplicaSetController(ctx), scheduler_mod.Scheduler(ctx), kubelet_mod.Kubelet(ctx)]
     try:
         gc_mod = importlib.import_module("kube_sandbox.controllers.gc")
         controllers.append(gc_mod.GarbageCollector(ctx))

@@ -20,6 +20,7 @@ from kube_sandbox.controllers.endpoints import EndpointsController
 from kube_sandbox.controllers.gc import GarbageCollector
 from kube_sandbox.controllers.kubelet import NODE_NAMES, Kubelet
 from kube_sandbox.controllers.replicaset import ReplicaSetController, rank_pods_for_deletion
+from kube_sandbox.controllers.scheduler import Scheduler
 from kube_sandbox.errors import ApiError
 from kube_sandbox.resources import CONFIGMAP, ENDPOINTS, ENDPOINTSLICE, EVENT, NAMESPACE, NODE, POD, REPLICASET, SERVICE
 from kube_sandbox.store import DELETED, Storage
@@ -37,7 +38,8 @@ class Env:
         ctx = Context(self.api, self.clock)
         self.kubelet = Kubelet(ctx)
         self.manager = ControllerManager(
-            ctx, [GarbageCollector(ctx), ReplicaSetController(ctx), self.kubelet, EndpointsController(ctx)]
+            ctx,
+            [GarbageCollector(ctx), ReplicaSetController(ctx), Scheduler(ctx), self.kubelet, EndpointsController(ctx)],
         )
         self.api.create(NAMESPACE, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
 
@@ -181,6 +183,25 @@ def test_pod_no_node_fits_stays_pending_with_failed_scheduling(env: Env) -> None
     assert "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector." in cond["message"]
     (event,) = env.events("picky", "FailedScheduling")
     assert event["type"] == "Warning"
+
+
+def test_binding_is_the_schedulers_job_and_running_the_kubelets() -> None:
+    clock = ManualClock(T0)
+    api = Api(Storage(), clock)
+    ctx = Context(api, clock)
+    api.create(NAMESPACE, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "app", "image": "example/web:1.0"}]}}
+    manager = ControllerManager(ctx, [Kubelet(ctx)])
+    api.create(POD, NS, body)
+    manager.run_until_idle(30)
+    assert not api.get(POD, NS, "p")["spec"].get("nodeName")  # no scheduler: nobody binds it
+    manager.stop()
+    manager = ControllerManager(ctx, [Scheduler(ctx), Kubelet(ctx, register_nodes=False)])
+    manager.resync_all()
+    manager.run_until_idle(30)
+    pod = api.get(POD, NS, "p")
+    assert pod["spec"]["nodeName"] in NODE_NAMES and pod["status"]["phase"] == "Running"
 
 
 # ---- ReplicaSet -----------------------------------------------------------------------
@@ -752,7 +773,7 @@ def test_a_new_kubelet_adopts_pods_an_earlier_one_started(env: Env) -> None:
     env.manager.stop()
     ctx = Context(env.api, env.clock)
     fresh = Kubelet(ctx)
-    manager = ControllerManager(ctx, [GarbageCollector(ctx), fresh])
+    manager = ControllerManager(ctx, [GarbageCollector(ctx), Scheduler(ctx), fresh])
     manager.resync_all()
     env.at(20)
     after = env.get(POD, "veteran")
