@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test tools sandbox benchmark screenshots clean
+.PHONY: setup demo test check tools sandbox benchmark screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ tools: setup
 
 test: setup tools
 	$(PY) -m pytest
+
+# The fast lane (under a minute, no tool download): the unit tests and the ui tests marked offline
+# (snapshots and Pilot tests on the fixed recorded state; no sandbox process, no kubectl or helm).
+check: setup
+	$(PY) -m pytest -q -m offline tests/unit tests/ui
 
 benchmark: setup tools
 	$(PY) benchmarks/sandbox_scale.py

@@ -2,9 +2,11 @@
 
     .venv/bin/python scripts/screenshots.py [--out screenshots]
 
-The state is `tests/console/fixtures/eli-maor.json`: the seeded eli-maor
+The state is `tests/support/fixtures/eli-maor.json`: the seeded eli-maor
 sandbox caught in a crash-looping backend rollout (old and new pods both
 up), replayed with a fixed clock, so the pictures are the same every time.
+The scenes (what happens before a picture) are the snapshot tests' own, from
+`tests/support/scenes.py`.
 """
 
 from __future__ import annotations
@@ -20,24 +22,19 @@ sys.path.insert(0, str(ROOT))
 
 from textual.widgets import Input
 
-from tests.support.fixtures import fixed_app, rollback_operation
+from tests.support.fixtures import fixed_app
 from tests.support.fixtures.evidence import checklist_with_evidence
 from tests.support.fixtures.helm import fixed_helm_app
-from tests.ui.test_helm_snapshots import focus_helm, open_diff, open_preview
-from tests.ui.test_helm_snapshots import open_confirmation as open_helm_confirmation
-from tests.ui.test_incident_snapshots import an_incident_then_e
-from tests.ui.test_plan_snapshots import plan_open, readiness_open
-from tui.app import Request
-from widgets.messages import OperationPlanned
-
-BACKEND = "eli-maor-backend"
-
-
-async def _confirmation(pilot) -> None:
-    app = pilot.app
-    app.post_message(OperationPlanned(Request("rollback", BACKEND), rollback_operation(app.state)))
-    await pilot.pause()
-    await pilot.pause()
+from tests.support.scenes import (
+    an_incident_then_e,
+    focus_helm,
+    open_confirmation,
+    open_helm_confirmation,
+    open_helm_diff,
+    open_helm_preview,
+    plan_open,
+    readiness_open,
+)
 
 
 async def _keys(pilot, *keys: str) -> None:
@@ -48,15 +45,15 @@ async def _keys(pilot, *keys: str) -> None:
 SHOTS: dict[str, tuple[tuple[int, int], Callable[..., Awaitable[None]] | None, str]] = {
     # The Helm shots (names starting with "helm") show the fixed release of fixtures/helm-eli-maor.json.
     "helm-160x48": ((160, 48), focus_helm(1), "the Helm pane: release history, suggested target, hooks"),
-    "helm-diff": ((100, 40), open_diff, "a Helm revision against the deployed one, secrets masked"),
-    "helm-rollback": ((100, 40), open_preview, "a Helm rollback's dry-run preview and options"),
+    "helm-diff": ((100, 40), open_helm_diff, "a Helm revision against the deployed one, secrets masked"),
+    "helm-rollback": ((100, 40), open_helm_preview, "a Helm rollback's dry-run preview and options"),
     "helm-stuck": ((120, 40), focus_helm(4), "a release stuck in pending-upgrade, with the recovery offered"),
     "helm-confirm": ((100, 40), open_helm_confirmation, "a Helm rollback's confirmation: the exact helm command"),
     "main-80x24": ((80, 24), None, "the main screen on an 80x24 SSH terminal"),
     "main-160x48": ((160, 48), None, "the main screen at 160x48, checklist open"),
     "main-200x60": ((200, 60), None, "the main screen at 200x60"),
     "diff": ((100, 30), lambda p: _keys(p, "tab", "j", "d"), "the diff of revision 4 against the current one"),
-    "confirm-production": ((100, 34), _confirmation, "a rollback's confirmation with the production guard"),
+    "confirm-production": ((100, 34), open_confirmation, "a rollback's confirmation with the production guard"),
     "help": ((80, 36), lambda p: _keys(p, "question_mark"), "every key"),
     "checklist-80x24": ((80, 24), lambda p: _keys(p, "c", "down", "space"), "the checklist opened at 80 columns"),
     "checklist-evidence": ((160, 48), checklist_with_evidence,

@@ -7,11 +7,11 @@ is on: every confirmation needs the component's name typed.
 
 from __future__ import annotations
 
-
+import pytest
 from kubernetes import client
 from textual.widgets import Input, Static
 
-from tests.support.pilot import run, wait_for
+from tests.support.pilot import BACKEND, ROLLED_OUT, SIZE, confirm, console, ready, run, stream_texts, wait_for
 from tests.support.sandbox import Kubectl
 from tests.support.fixtures import fixed_app
 from tests.support.tools import DEFAULT_KUBECTL
@@ -23,42 +23,6 @@ from tui.screens.help import HelpScreen
 from tui.screens.prompt import PromptScreen
 from tui.screens.quit import QuitScreen
 
-BACKEND = "eli-maor-backend"
-SIZE = (120, 40)
-ROLLED_OUT = f'deployment "{BACKEND}" successfully rolled out'
-
-
-
-
-
-
-
-
-def stream_texts(app: RollbackConsole) -> list[str]:
-    """What the Rollout pane shows now."""
-    return [line.text for line in app.stream.lines]
-
-
-async def ready(pilot, app: RollbackConsole, component: str = BACKEND) -> None:
-    """Components listed, `component` selected, its revisions shown."""
-    await wait_for(pilot, lambda: app.components_table.row_count >= 4, "the components")
-    app.components_table.select(component)
-    await wait_for(pilot, lambda: app.selected == component and app.revisions_table.row_count > 0,
-                   f"{component} selected with its revisions")
-
-
-async def confirm(pilot, app: RollbackConsole, name: str = BACKEND, reason: str = "") -> ConfirmScreen:
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
-    screen = app.screen
-    assert screen.guard == name  # production: the name must be typed
-    if reason:
-        screen.query_one("#reason", Input).focus()
-        await pilot.press(*reason, "enter")  # enter in the reason moves on to the name
-        assert screen.query_one("#guard", Input).has_focus
-    await pilot.press(*name, "enter")
-    await wait_for(pilot, lambda: app.screen is not screen, "the confirmation to close")
-    return screen
-
 
 def deployment(sb, name: str = BACKEND) -> dict:
     api = connect(kubeconfig=sb.kubeconfig).api
@@ -68,10 +32,6 @@ def deployment(sb, name: str = BACKEND) -> dict:
 
 def image_of(d: dict) -> str:
     return d["spec"]["template"]["spec"]["containers"][0]["image"]
-
-
-def console(sb, **options) -> RollbackConsole:
-    return RollbackConsole(connect(kubeconfig=sb.kubeconfig), **options)
 
 
 # ---- rolling back ------------------------------------------------------------------------------
@@ -336,6 +296,7 @@ def test_read_only_refuses_every_action(sb):
 # ---- without a cluster: keys, filter, palette, checklist, quitting ---------------------------------
 
 
+@pytest.mark.offline
 def test_filter_as_you_type_and_enter_selects_the_first_match():
     app = fixed_app()
 
@@ -355,6 +316,7 @@ def test_filter_as_you_type_and_enter_selects_the_first_match():
     run(scenario())
 
 
+@pytest.mark.offline
 def test_diff_help_palette_and_checklist_keys():
     app = fixed_app()
 
@@ -386,6 +348,7 @@ def test_diff_help_palette_and_checklist_keys():
     run(scenario())
 
 
+@pytest.mark.offline
 def test_offline_actions_say_why_not_and_quit_asks_while_in_flight():
     app = fixed_app()
 

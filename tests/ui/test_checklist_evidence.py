@@ -13,12 +13,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from textual.widgets import Input
 
-from tests.support.pilot import run, wait_for
+from tests.support.pilot import confirm, console, ready, run, stream_texts, wait_for
 from tests.support.sandbox import Kubectl
 from tests.support.fixtures import fixed_app
-from tests.ui.test_app import confirm, console, ready, stream_texts
 from tests.support.tools import DEFAULT_KUBECTL
 from tui import checklist as runbook
 from tui.app import RollbackConsole
@@ -55,6 +55,7 @@ def entries(app: RollbackConsole, kind: str) -> list[tuple]:
 # ---- offline: by hand, with a note, a notify command -----------------------------------------------
 
 
+@pytest.mark.offline
 def test_by_hand_items_the_database_note_and_the_notify_command(tmp_path):
     notify = (PY, "-c", "print('paged #web-oncall')")
     app = fixed_app(config=AppConfig(notify=notify))
@@ -104,6 +105,7 @@ def test_by_hand_items_the_database_note_and_the_notify_command(tmp_path):
     run(scenario())
 
 
+@pytest.mark.offline
 def test_a_smoke_test_that_passes_also_proves_application_health_and_unticking_holds():
     backend = "eli-maor-backend"
     app = fixed_app(config=AppConfig(components=(
@@ -132,6 +134,7 @@ def test_a_smoke_test_that_passes_also_proves_application_health_and_unticking_h
     run(scenario())
 
 
+@pytest.mark.offline
 def test_a_notify_command_that_is_not_installed_is_one_sentence():
     app = fixed_app(config=AppConfig(notify=("no-such-pager-h3b", "--page")))
 

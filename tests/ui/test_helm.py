@@ -298,6 +298,7 @@ def test_failed_helm_command_shows_helms_error_and_the_command(sb, helm):
 # ---- offline: the fixed release, no sandbox ------------------------------------------------------
 
 
+@pytest.mark.offline
 def test_h_toggles_the_pane_and_at_80_columns_it_takes_the_revisions_place():
     from tests.support.fixtures.helm import fixed_helm_app
 
@@ -319,6 +320,7 @@ def test_h_toggles_the_pane_and_at_80_columns_it_takes_the_revisions_place():
     asyncio.run(scenario())
 
 
+@pytest.mark.offline
 def test_read_only_refuses_a_helm_rollback_with_one_sentence():
     from tests.support.fixtures.helm import fixed_helm_app
 
@@ -338,6 +340,7 @@ def test_read_only_refuses_a_helm_rollback_with_one_sentence():
     asyncio.run(scenario())
 
 
+@pytest.mark.offline
 def test_without_a_release_h_says_how_to_name_one():
     from tests.support.fixtures import fixed_app
 

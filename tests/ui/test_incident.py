@@ -16,9 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-
-from tests.support.pilot import run, wait_for
-from tests.ui.test_app import BACKEND, ROLLED_OUT, SIZE, confirm, ready, stream_texts
+from tests.support.pilot import BACKEND, ROLLED_OUT, SIZE, confirm, ready, run, stream_texts, wait_for
 from tui import checklist as runbook
 from tui.app import RollbackConsole
 from tui.incident import auditlog
@@ -31,8 +29,6 @@ from tui.screens.report import ReportScreen
 NAME = "INC-42"
 ROOT = Path(__file__).resolve().parents[2]
 FAULTS = ("-crashloop", "-unready", "-slow")  # the sandbox kubelet's image-tag faults
-
-
 
 
 def console(sb, user: str) -> RollbackConsole:

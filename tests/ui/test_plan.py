@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from kubernetes import client
 
 from tests.support.pilot import wait_for
@@ -198,6 +199,7 @@ def test_the_helm_release_is_one_step_run_with_real_helm(sb):
 # ---- refusals (offline fixture: no sandbox needed) -----------------------------------------------
 
 
+@pytest.mark.offline
 def test_read_only_and_busy_components_block_the_plan():
     async def scenario(app, expected: str, prepare=lambda app: None):
         async with app.run_test(size=SIZE) as pilot:
@@ -218,6 +220,7 @@ def test_read_only_and_busy_components_block_the_plan():
                          lambda app: app.busy.update({"eli-maor-worker": Request("scale", "eli-maor-worker", 0)})))
 
 
+@pytest.mark.offline
 def test_target_prompt_refuses_a_revision_that_does_not_exist():
     app = fixed_app()
 

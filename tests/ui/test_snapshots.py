@@ -4,39 +4,18 @@ Deterministic by construction: the app runs offline on the fixed state of
 `fixtures/eli-maor.json` (a seeded sandbox caught in a crash-looping backend
 rollout), with a fixed clock, no watchers and no worker threads; inputs do
 not blink. Update after a deliberate change with
-`pytest tests/console/test_snapshots.py --snapshot-update`, then look at
+`pytest tests/ui/test_snapshots.py --snapshot-update`, then look at
 the SVGs under `__snapshots__/` before committing them.
 """
 
 from __future__ import annotations
 
-from textual.widgets import Input
+import pytest
 
-from tests.support.fixtures import fixed_app, rollback_operation
-from tui.app import Request
-from widgets.messages import OperationPlanned
+from tests.support.fixtures import fixed_app
+from tests.support.scenes import open_confirmation
 
-BACKEND = "eli-maor-backend"
-
-
-def no_blink(app) -> None:
-    for field in app.screen.query(Input):
-        field.cursor_blink = False
-
-
-async def open_confirmation(pilot, wrong_name: str = "") -> None:
-    """What `u` on the backend opens: the rollback's confirmation, with the production guard."""
-    app = pilot.app
-    await pilot.pause()
-    assert app.selected == BACKEND
-    app.post_message(OperationPlanned(Request("rollback", BACKEND), rollback_operation(app.state)))
-    await pilot.pause()
-    await pilot.pause()
-    assert app.screen.operation.component == BACKEND  # the confirmation is up
-    no_blink(app)
-    if wrong_name:
-        await pilot.press(*wrong_name, "enter")
-    no_blink(app)
+pytestmark = pytest.mark.offline  # the fixed state: no sandbox, no kubectl or helm
 
 
 def test_main_screen_80x24(snap_compare):

@@ -7,7 +7,7 @@ import sys
 import anyio
 import pytest
 
-from tests.unit.helm.test_release import MANIFEST_V1, release
+from tests.support.helm_release import MANIFEST_V1, release
 from tests.support.tools import HELM, require
 from tui.errors import ConsoleError
 from tui.helm.diff import (

@@ -1,6 +1,6 @@
 """The roll-back-every-component plan: building it (order, targets, the Helm step) and the executor's
 state machine. Plain Python: the deployments come from the fixed fixture, and the executor runs against
-a scripted backend (the real one, on a sandbox, is exercised in tests/console/test_plan.py)."""
+a scripted backend (the real one, on a sandbox, is exercised in tests/ui/test_plan.py)."""
 
 from __future__ import annotations
 

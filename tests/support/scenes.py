@@ -1,0 +1,152 @@
+"""Scenes on the fixed state: what a Pilot does before a picture is taken.
+
+Shared by the snapshot tests (`run_before=`) and `scripts/screenshots.py`, so
+a screenshot shows exactly what a snapshot test checks. Each scene runs
+offline on `fixed_app()` or `fixed_helm_app()` (tests/support/fixtures):
+nothing calls a cluster or a binary; states are set directly where a live
+console would wait for one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from textual.widgets import Input
+
+from tests.support.fixtures import rollback_operation
+from tests.support.fixtures.helm import HELM3
+from tui import checklist as runbook
+from tui.app import Request
+from tui.helm.diff import manifest_diff
+from tui.helm.operations import Cluster, HelmRollback, RollbackOptions, rollback_argv
+from tui.incident.plan import ROLLED_OUT, RUNNING
+from tui.incident.recorder import IncidentSettings
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.helm import HelmRollbackScreen
+from widgets.messages import OperationPlanned
+
+BACKEND = "eli-maor-backend"
+
+
+def no_blink(app) -> None:
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+
+
+# ---- the console: a rollback's confirmation ----------------------------------------------------
+
+
+async def open_confirmation(pilot, wrong_name: str = "") -> None:
+    """What `u` on the backend opens: the rollback's confirmation, with the production guard."""
+    app = pilot.app
+    await pilot.pause()
+    assert app.selected == BACKEND
+    app.post_message(OperationPlanned(Request("rollback", BACKEND), rollback_operation(app.state)))
+    await pilot.pause()
+    await pilot.pause()
+    assert app.screen.operation.component == BACKEND  # the confirmation is up
+    no_blink(app)
+    if wrong_name:
+        await pilot.press(*wrong_name, "enter")
+    no_blink(app)
+
+
+# ---- the Helm pane (fixed_helm_app) ------------------------------------------------------------
+
+
+def focus_helm(revision: int):
+    async def before(pilot) -> None:
+        await pilot.pause()
+        table = pilot.app.helm.pane.table
+        table.focus()
+        table.select(revision)
+        await pilot.pause()
+
+    return before
+
+
+async def open_helm_diff(pilot) -> None:
+    await focus_helm(1)(pilot)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def open_helm_preview(pilot) -> None:
+    """What `r` on revision 1 shows once helm's dry run succeeded (pushed directly: offline, no helm)."""
+    await pilot.pause()
+    history = pilot.app.helm.history
+    diff = manifest_diff(history.deployed, history.get(1))
+    pilot.app.push_screen(HelmRollbackScreen(
+        "Roll back Helm release eli-maor to revision 1 (deployed now: 4)",
+        "Dry run: helm would roll eli-maor back to revision 1; nothing changed.", True, diff))
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def open_helm_confirmation(pilot) -> None:
+    """Step 3: the confirmation with the exact helm command line and the production guard."""
+    await pilot.pause()
+    history = pilot.app.helm.history
+    options = RollbackOptions(wait=True, timeout="5m")
+    argv = rollback_argv(HELM3, "eli-maor", 1, Cluster("production", "/home/oncall/.kube/config", "sandbox"),
+                         options)
+    op = HelmRollback("eli-maor", "production", 1, 4, argv, options,
+                      diff=manifest_diff(history.deployed, history.get(1)), production=True)
+    pilot.app.push_screen(ConfirmScreen(op, guard="eli-maor"))
+    await pilot.pause()
+    await pilot.pause()
+    no_blink(pilot.app)
+
+
+# ---- the plan (A) and readiness (w) ------------------------------------------------------------
+
+
+def plan_open(mid_run: bool):
+    async def before(pilot) -> None:
+        await pilot.pause()
+        app = pilot.app
+        app.plans.pdbs = []  # listed: no PodDisruptionBudget in the namespace
+        app.plans.refresh_marks()
+        await pilot.press("A")
+        await pilot.pause()
+        if mid_run:  # how a running plan looks (states set directly: offline, nothing runs)
+            steps = app.plans.plan.steps
+            steps[0].state, steps[1].state = ROLLED_OUT, RUNNING
+            app.plans.message = 'Waiting for deployment "eli-maor-worker" rollout to finish: 1 out of 2 new replicas have been updated...'
+            app.screen.show_plan()
+        await pilot.pause()
+
+    return before
+
+
+async def readiness_open(pilot) -> None:
+    await plan_open(False)(pilot)
+    await pilot.press("escape", "w")
+    await pilot.pause()
+
+
+# ---- the incident report (e) -------------------------------------------------------------------
+
+
+async def an_incident_then_e(pilot, state_dir: Path | None = None) -> None:
+    """INC-2041 with a tick, a target, a rollback and its outcome; then `e` opens the preview."""
+    app = pilot.app
+    # A fixed report directory (never written here), so the path on screen is the same on every run.
+    app._incident_init(IncidentSettings(state_dir=state_dir or Path(tempfile.mkdtemp(prefix="incident-shot-")),
+                                        report_dir=Path("/srv/incidents"), user="alice"))
+    await pilot.pause()
+    app.incidents.start("INC-2041")  # not start_incident(): its toast names the tmp log path
+    app._show_incident()
+    app.checklist.set(runbook.IDENTIFY, True, evidence="ticked by hand", by="alice", at=app.clock())
+    app.record("tick", "", "Identify the issue (by hand)")
+    app.checklist.set(runbook.TARGET, True, evidence=f"revision 4 of {BACKEND}", by="alice", at=app.clock())
+    app.record("target", BACKEND, "target revision 4", payload={"revision": 4})
+    app.record("action", BACKEND, f"rolling back {BACKEND} (reason: export API errors)",
+               f"kubectl rollout undo deployment/{BACKEND} --to-revision=4 -n production",
+               payload={"action": "rollback", "revision": 4})
+    app.record("outcome", BACKEND, f"deployment.apps/{BACKEND} rolled back", ok=True,
+               payload={"action": "rollback"})
+    await pilot.press("e")
+    await pilot.pause()
+    await pilot.pause()
