@@ -42,7 +42,12 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from kube_sandbox.seeds import SEEDS
+    try:
+        from kube_sandbox.seeds import SEEDS
+    except ModuleNotFoundError as exc:  # without the sandbox extra `sandbox serve` says so, whatever --seed
+        if not _sandbox_extra_missing(exc):
+            raise
+        SEEDS = None
 
     parser = argparse.ArgumentParser(
         prog="rollback-console",
@@ -90,13 +95,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What `pip install 'rollback-console[sandbox]'` adds (jsonpointer comes with jsonpatch).
+_SANDBOX_EXTRA = ("aiohttp", "jsonpatch", "jsonpointer")
+
+
+def _sandbox_extra_missing(exc: ModuleNotFoundError) -> bool:
+    return (exc.name or "").partition(".")[0] in _SANDBOX_EXTRA
+
+
+def _needs_sandbox_extra(what: str) -> int:
+    print(f"rollback-console: {what} needs the sandbox extra (aiohttp, jsonpatch); "
+          "install it with: pip install 'rollback-console[sandbox]'", file=sys.stderr)
+    return 1
+
+
 async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: Path | None,
                  history_window: int = 20000) -> int:
-    from kube_sandbox.cluster import Sandbox, start
-    from kube_sandbox.kubeconfig import write_kubeconfig
-    from kube_sandbox.seeds import APP_NAMESPACE
-
-    from kube_sandbox.helm_seed import SeedReleaseError
+    try:
+        from kube_sandbox.cluster import Sandbox, start
+        from kube_sandbox.helm_seed import SeedReleaseError
+        from kube_sandbox.kubeconfig import write_kubeconfig
+        from kube_sandbox.seeds import APP_NAMESPACE
+    except ModuleNotFoundError as exc:
+        if not _sandbox_extra_missing(exc):
+            raise
+        return _needs_sandbox_extra("the sandbox")
 
     try:
         sandbox = Sandbox(seed, history_window=history_window)
@@ -154,12 +177,21 @@ def _console(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    try:
+        from kube_sandbox.process import SandboxProcess, SandboxStartError
+        from kube_sandbox.seeds import APP, COMPONENTS
+        if importlib.util.find_spec("aiohttp") is None:  # imported by the sandbox's process, not this one
+            raise ModuleNotFoundError("No module named 'aiohttp'", name="aiohttp")
+    except ModuleNotFoundError as exc:
+        if not _sandbox_extra_missing(exc):
+            raise
+        return _needs_sandbox_extra("the demo")
     from .app import RollbackConsole
     from .incident.recorder import IncidentSettings
     from .errors import ConsoleError
     from .kube.config import connect
-    from kube_sandbox.process import SandboxProcess, SandboxStartError
-    from kube_sandbox.seeds import APP, COMPONENTS
 
     kubeconfig = args.kubeconfig_out or Path(tempfile.mkdtemp(prefix="rollback-console-")) / "kubeconfig"
     try:
