@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test check tools sandbox benchmark screenshots clean
+.PHONY: setup demo test check lint tools sandbox benchmark screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,18 +22,26 @@ sandbox: setup
 tools: setup
 	$(PY) scripts/fetch_tools.py
 
-test: setup tools
+test: setup tools lint
 	$(PY) -m pytest
 
 # The fast lane (under a minute, no tool download): the unit tests and the ui tests marked offline
 # (snapshots and Pilot tests on the fixed recorded state; no sandbox process, no kubectl or helm).
-check: setup
+check: setup lint
 	$(PY) -m pytest -q -m offline tests/unit tests/ui
+
+# Which way imports run (pyproject.toml's import-linter contracts) and ruff's rules.
+lint: setup
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 
 benchmark: setup tools
 	$(PY) benchmarks/sandbox_scale.py
 	$(PY) benchmarks/helm_history.py
 	$(PY) benchmarks/audit_log.py
+
+screenshots: setup
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .tools .cache .pytest_cache

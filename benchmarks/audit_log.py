@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tui.incident.auditlog import AuditLog, rfc3339, state_dir
+from tui.core.times import rfc3339
+from tui.incident.auditlog import AuditLog, state_dir
 
 ENTRY = {
     "user": "alice", "context": "prod-eu", "namespace": "production", "kind": "action",
@@ -44,7 +45,7 @@ def measure(directory: Path, sync: str, n: int) -> tuple[list[float], float]:
     log = AuditLog.create(directory / f"bench-{sync}-{time.time_ns()}.jsonl", sync=sync)
     costs = []
     for _ in range(n):
-        entry = {**ENTRY, "time": rfc3339(time.time())}
+        entry = {**ENTRY, "time": rfc3339(time.time(), millis=True)}
         start = time.perf_counter()
         log.append(entry)
         costs.append(time.perf_counter() - start)

@@ -46,13 +46,13 @@ from pathlib import Path
 from typing import Self
 
 from kubernetes import client, config
+from sandbox_scale import deployment  # this folder is on sys.path when run as a script
 from textual import events
 
-from sandbox_scale import deployment  # this folder is on sys.path when run as a script
-from tui.app import RollbackConsole
-from tui.kube.config import connect
 from kube_sandbox.process import SandboxProcess
 from kube_sandbox.seeds import APP, COMPONENTS
+from tui.app import RollbackConsole
+from tui.kube.config import connect
 
 SIZE = (160, 48)
 BACKEND = f"{APP}-backend"

@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from kubernetes import client, config
 
-from tests.support.tools import HELM, require
 from kube_sandbox import helm_storage as hs
 from kube_sandbox.process import SandboxProcess
+from tests.support.tools import HELM, require
 
 RELEASE, NS = "eli-maor", "production"
 SIZES = (10, 100)

@@ -13,13 +13,13 @@ import ipaddress
 import secrets as _secrets
 import uuid
 
-from .jsoncopy import clone
 from . import errors, fields
 from .clock import Clock, rfc3339
 from .defaults import apply_defaults
 from .events_convert import event_from_v1, event_to_v1
 from .fieldmanager import ApplyConflict, record_update, server_side_apply
-from .patch import PatchError, STRATEGIC_KINDS, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
+from .jsoncopy import clone
+from .patch import STRATEGIC_KINDS, PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 from .resources import EVENTS_V1, NAMESPACE, POD, SERVICE, ResourceType
 from .selectors import FieldSelector, LabelSelector
 from .store import Storage
@@ -167,7 +167,7 @@ class Api:
         new = self._decode(rt, body)
         meta = new.setdefault("metadata", {})
         if meta.get("name") not in (None, name):
-            raise errors.bad_request("the name of the object (%s) does not match the name on the URL (%s)" % (meta.get("name"), name))
+            raise errors.bad_request(f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})")
         if rt.namespaced and meta.get("namespace") not in (None, "", namespace):
             raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
         sent_rv = meta.get("resourceVersion")

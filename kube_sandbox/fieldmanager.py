@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+
 from .jsoncopy import clone
 
 # Tried in order: the first key(s) every element has names the element.

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import jsonpatch
 import jsonpointer
+
 from .jsoncopy import clone
 
 

@@ -12,7 +12,7 @@ the few columns upstream declares as "string"), everything else strings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from kube_sandbox.clock import parse_rfc3339
@@ -582,7 +582,7 @@ def _default_cells(obj: dict, now: float) -> list:
     """The generic apiserver table: the creation time itself, zero time when unset."""
     created = parse_rfc3339(_meta(obj).get("creationTimestamp"))
     created_at = ("0001-01-01T00:00:00Z" if created is None
-                  else datetime.fromtimestamp(created, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                  else datetime.fromtimestamp(created, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     return [_meta(obj).get("name", ""), created_at]
 
 

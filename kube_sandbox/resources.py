@@ -88,7 +88,7 @@ def lookup(group: str, version: str, plural: str) -> ResourceType | None:
 
 
 def by_kind(api_version: str, kind: str) -> ResourceType | None:
-    group, _, version = api_version.rpartition("/")
+    group, _, _version = api_version.rpartition("/")
     return _BY_KIND.get((group, kind))
 
 

@@ -121,7 +121,7 @@ class SandboxServer:
             return _status(errors.bad_request(str(exc)))
         except (web.HTTPException, asyncio.CancelledError, ConnectionResetError):
             raise
-        except Exception:  # noqa: BLE001 - report, keep serving
+        except Exception:
             log.exception("internal error serving %s %s", request.method, request.path)
             return _status(errors.ApiError(500, "InternalError", "an internal error occurred in the sandbox"))
 
@@ -549,7 +549,7 @@ class SandboxServer:
                     break
                 try:
                     change = await asyncio.wait_for(queue.get(), timeout=min(remaining, BOOKMARK_EVERY))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     if bookmarks:
                         await send("BOOKMARK", bookmark(self.api.storage.rv))
                     continue

@@ -24,7 +24,6 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.tools import DEFAULT_HELM
 from kube_sandbox.helm_seed import (
     CHART_DIR,
     NAMESPACE,
@@ -33,6 +32,7 @@ from kube_sandbox.helm_seed import (
     rendered_path,
     rendering,
 )
+from tests.support.tools import DEFAULT_HELM
 
 
 def render(helm: Path, n: int) -> str:

@@ -2,29 +2,32 @@
 
 Data flows one way: watcher threads -> WatchHub -> a `WatchBatch` message ->
 `ClusterState.apply` on the UI loop -> only the panes of the components that
-changed are repainted. Actions flow the other way: a key -> a `Request` ->
-a planning worker (thread) -> `OperationPlanned` -> the confirmation screen
--> an executing worker (thread) -> `OperationFinished` -> the Rollout stream.
-No network call ever runs on the UI loop, and no traceback reaches the screen.
+changed are repainted. Actions flow the other way: a key -> the guard -> a
+`Request` -> the kind's adapter plans it in a worker (thread) ->
+`OperationPlanned` -> the confirmation screen -> the adapter executes it in a
+worker -> `OperationFinished` -> the Rollout stream. The ledger holds what is
+busy from request to outcome. No network call ever runs on the UI loop, and no
+traceback reaches the screen.
+
+The App implements the `Console` protocol (tui/controllers/console.py); the
+controllers (Helm, the plan, the checklist, incidents) see only that.
 """
 
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
-import threading
 import sys
+import threading
 import time
 import traceback
 from collections import deque
-from concurrent.futures import Future
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 
-from kubernetes import client
-from kubernetes.client.rest import ApiException
 from textual import on
 from textual.app import App
 from textual.css.query import NoMatches
@@ -36,25 +39,30 @@ from widgets.console_header import ConsoleHeader, TargetInfo
 from widgets.messages import (
     ChecklistToggled,
     ComponentHighlighted,
+    HelmDiffRequested,
+    HelmRollbackRequested,
     OperationFinished,
     OperationPlanned,
     WatchBatch,
 )
-from widgets.messages import HelmDiffRequested, HelmRollbackRequested
 from widgets.revision_table import RevisionTable
 from widgets.rollout_stream import Progress, RolloutStream
 
-from . import checklist as runbook
-from .errors import ConsoleError, one_line
 from .appconfig import AppConfig
-from .incident.console import IncidentActions
-from .incident.keeper import ChecklistKeeper
-from .incident.plan_console import PlanController
+from .controllers.checklist import ChecklistKeeper
+from .controllers.incident import IncidentController
+from .controllers.plan import PlanController
+from .core import checklist as runbook
+from .core.errors import ConsoleError, one_line
+from .core.guard import Guard
+from .core.items import Health, Relisted
+from .core.ledger import Ledger
+from .core.names import CHANGE_CAUSE, SERVING_LABEL
+from .core.requests import Request
+from .core.state import ERROR, INFO, SUCCESS, WARNING, ClusterState, LogLine, about
+from .core.workload import Ref
 from .incident.recorder import IncidentSettings
-from .helm.controller import HelmController, helm_source
-from .kube import deployments
-from .kube.config import DEFAULT_PROD_PATTERN, Target
-from .kube.watch import Relisted, WatchHub, namespaced_sources
+from .kube.config import DEFAULT_PROD_PATTERN, Target, offline
 from .screens.confirm import Confirmation, ConfirmScreen
 from .screens.console import ConsoleScreen, help_rows
 from .screens.diff import DiffScreen
@@ -62,43 +70,16 @@ from .screens.help import HelpScreen
 from .screens.palette import ActionsProvider
 from .screens.prompt import PromptScreen
 from .screens.quit import QuitScreen
-from .state import ERROR, INFO, SUCCESS, WARNING, ClusterState, LogLine
+from .workloads.deployment.diff import pod_template_diff
+from .workloads.registry import READERS, adapter_for
 
 NARROW = 120  # below this many columns the Checklist starts collapsed
-SERVING_LABEL = deployments.SERVING_LABEL
-
-# What each action is called in sentences ("rolling back eli-maor-backend").
-DOING = {
-    "rollback": "rolling back", "pause": "pausing", "resume": "resuming", "restart": "restarting",
-    "scale": "scaling", "divert_traffic": "diverting traffic of", "annotate": "annotating",
-}
-# What each key is called when read-only mode refuses it.
-REFUSED = {
-    "rollback_previous": "rolling back", "rollback_revision": "rolling back", "pause_resume": "pausing and resuming",
-    "restart": "restarting", "scale": "scaling", "traffic": "diverting traffic", "annotate": "annotating",
-}
 
 
-@dataclass(frozen=True)
-class Request:
-    """What the user asked for, before it is planned."""
-
-    action: str  # an Operation kind
-    component: str
-    revision: int = 0  # rollback: 0 = the previous revision
-    replicas: int | None = None  # scale
-    serving: bool | None = None  # divert_traffic
-    change_cause: str = ""  # annotate
-
-    @property
-    def doing(self) -> str:
-        return f"{DOING[self.action]} {self.component}"
-
-
-class RollbackConsole(IncidentActions, App):
+class RollbackConsole(App):
     """The rollback console for one Target (context + namespace).
 
-    `target.api` None means offline: a pre-filled `state` is shown and nothing
+    `target.offline` means no cluster: a pre-filled `state` is shown and nothing
     can change (snapshots, screenshots). `watch=False` starts no watchers.
     """
 
@@ -137,8 +118,8 @@ class RollbackConsole(IncidentActions, App):
         self.selector = selector
         self._helm_release = release  # read by the thread building the watch sources, started just below
         self.clock = clock
-        self.state = state if state is not None else ClusterState(target.namespace, clock=clock, order=order)
-        self.watch_enabled = watch and target.api is not None
+        self.state = state if state is not None else ClusterState(target.namespace, READERS, clock=clock, order=order)
+        self.watch_enabled = watch and not target.offline
         self._sources: Future[list] = Future()
         if self.watch_enabled:
             # The client's API classes take hundreds of ms to build: start now, overlapping
@@ -146,32 +127,30 @@ class RollbackConsole(IncidentActions, App):
             threading.Thread(target=self._build_sources, name="build-sources", daemon=True).start()
         self.checklist = checklist if checklist is not None else runbook.Checklist.runbook()
         self.settle_timeout = settle_timeout
-        self._apps: client.AppsV1Api | None = None  # built on first use, in a worker thread
-        self.hub: WatchHub | None = None
+        self.hub = None  # the WatchHub, made by the startup worker (tui/kube/watch.py is imported there)
         self.info = TargetInfo(target.context, target.namespace, target.server, self.production, read_only)
         self.scope_all = False  # Rollout stream: False = the selected component, True = all
-        self.busy: dict[str, Request] = {}  # component -> the operation being planned, confirmed or run
-        self.in_flight: set[str] = set()  # components whose operation is executing now
-        self.remembered_replicas: dict[str, int] = {}  # component -> replicas before an emergency scale-down
-        self.rolled_back: set[str] = set()  # components rolled back in this session (checklist evidence)
+        self.ledger = Ledger()  # what is busy and executing, what was rolled back
+        self.guard = Guard(read_only, not target.offline, self.production)
         self._last_line: LogLine | None = None
-        self._shown: set[str] = set()  # components in the table
-        self._rollouts: dict[str, Progress] = {}
-        self._selected: str | None = None
+        self._shown: set[Ref] = set()  # components in the table
+        self._rollouts: dict[Ref, Progress] = {}
+        self._selected: Ref | None = None
         self._listed_once = False  # the first Deployment list has arrived
         self._listed_kinds: set[str] = set()
         self._frozen = False
         self.notices: deque[str] = deque(maxlen=200)
         self.timeline_entries: list[tuple] = []  # replaced by the incident's audit-logged timeline
         self._muted: list[tuple[logging.Handler, int]] = []
-        self._incident_init(incident)  # the audit log `record` writes to (tui/incident/console.py)
-        # The Helm pane's behaviour lives in tui/helm/controller.py; None without a release.
-        self.helm = HelmController(self, release, helm, helm_history, helm_binary) if release else None
-        # The checklist's evidence (pod health, endpoints, logs, smoke tests): tui/incident/keeper.py.
         self.config = config or AppConfig()
-        self.evidence = ChecklistKeeper(self, self.config)
-        # "Roll back every component" (A) and rollback readiness (w): tui/incident/plan_console.py.
-        self.plans = PlanController(self)
+        # The controllers: each takes this console as the Console protocol (tui/controllers/).
+        self.incident = IncidentController(self, incident)  # the audit log `record` writes to
+        self.helm = None  # the Helm pane's behaviour; None without a release
+        if release:
+            from .controllers.helm import HelmController  # pyhelm3 only when there is a release
+            self.helm = HelmController(self, release, helm, helm_history, helm_binary)
+        self.evidence = ChecklistKeeper(self, self.config)  # the checklist's evidence
+        self.plans = PlanController(self)  # "roll back every component" (A) and rollback readiness (w)
 
     # ---- composition -------------------------------------------------------------------------
 
@@ -203,8 +182,61 @@ class RollbackConsole(IncidentActions, App):
         return self.console_screen.query_one(ConsoleHeader)
 
     @property
-    def selected(self) -> str | None:
+    def selected(self) -> Ref | None:
         return self._selected
+
+    # ---- the Console protocol (tui/controllers/console.py) -----------------------------------
+
+    @property
+    def incidents(self):
+        return self.incident.incidents
+
+    @property
+    def watching(self) -> bool:
+        return self.watch_enabled
+
+    @property
+    def alive(self) -> bool:
+        return self._console_alive()
+
+    def say(self, sentence: str, severity: str = "information", title: str = "") -> None:
+        self._say(sentence, severity, title)
+
+    def refuse(self, sentence: str) -> None:
+        self._refuse(sentence)
+
+    def note(self, component: Ref, severity: str, text: str) -> None:
+        self._note(component, severity, text)
+
+    def run_off_loop(self, work, *, group: str, name: str = "") -> None:
+        """A thread for blocking work; a coroutine runs as an async worker (anyio subprocesses)."""
+        thread = not inspect.iscoroutine(work)
+        self.run_worker(work, thread=thread, exit_on_error=False, group=group, name=name)
+
+    def call_soon(self, callback, *args) -> None:
+        self.call_from_thread(callback, *args)
+
+    def ask(self, screen, then=None) -> None:
+        self.push_screen(screen, then)
+
+    def widget(self, kind):
+        return self.console_screen.query_one(kind)
+
+    def every(self, seconds: float, callback) -> None:
+        self.set_interval(seconds, callback)
+
+    def show_helm(self, shown: bool) -> None:
+        self.console_screen.query_one("#panes").set_class(shown, "-helm")
+
+    def show_all_components(self) -> None:
+        if not self.scope_all:
+            self.action_toggle_scope()
+
+    def focus_components(self) -> None:
+        self.components_table.focus()
+
+    def refresh_stream(self) -> None:
+        self._reset_stream()
 
     def on_ready(self) -> None:
         """The console screen is composed: first paint from the state, then start the watchers."""
@@ -213,19 +245,18 @@ class RollbackConsole(IncidentActions, App):
         self._refresh_scope_title()
         self.components_table.focus()
         self._repaint_all()
-        self.resume_incident()
+        self.incident.resume_incident()
         self.plans.start()
         if self.helm is not None:
             self.helm.start()
         if self.watch_enabled:
             self._mute_terminal_logging()
-            self.hub = WatchHub(self.target.server, notify=self._watch_notify, clock=self.clock)
             self.run_worker(self._start_watching, thread=True, exit_on_error=False, group="startup")
             self.set_interval(1.0, self._tick)
             self.run_worker(self._check_namespace, thread=True, exit_on_error=False, group="startup")
 
     def on_unmount(self) -> None:
-        self.close_incident_log()
+        self.incident.close_incident_log()
         if self.hub is not None:
             self.hub.stop()
         if self._frozen:
@@ -258,17 +289,17 @@ class RollbackConsole(IncidentActions, App):
 
     # ---- live data ---------------------------------------------------------------------------
 
-    @property
-    def apps(self) -> client.AppsV1Api:
-        # The client builds its models lazily and slowly (hundreds of ms): first use is in a worker.
-        if self._apps is None:
-            self._apps = client.AppsV1Api(self.target.api)
-        return self._apps
-
     def _build_sources(self) -> None:
+        """On a thread from the start: import the watch module, build the client and its API classes.
+
+        The first frame (layout, header "connecting" to which server) never waits for any of it."""
         try:
+            from .kube.watch import namespaced_sources
+
             sources = namespaced_sources(self.target.api, self.target.namespace, self.selector)
             if self._helm_release:
+                from .controllers.helm import helm_source
+
                 sources.append(helm_source(self.target.api, self.target.namespace, self._helm_release))
             self._sources.set_result(sources)
         except Exception as exc:  # noqa: BLE001 - surfaces in _start_watching
@@ -276,11 +307,29 @@ class RollbackConsole(IncidentActions, App):
 
     def _start_watching(self) -> None:
         """In a worker: waits for the API classes built off the UI loop, then starts the watchers."""
-        assert self.hub is not None
-        self.hub.start(self._sources.result())
+        from .kube.watch import WatchHub
+
+        try:
+            sources = self._sources.result()
+        except ConsoleError as err:  # the context cannot be used: said once, and every watch shown down
+            self.call_from_thread(self._cannot_connect, err.message)
+            return
+        hub = WatchHub(self.target.server, notify=self._watch_notify, clock=self.clock)
+        self.hub = hub
+        hub.start(sources)
+
+    def _cannot_connect(self, sentence: str) -> None:
+        if not self._console_alive():
+            return
+        now = self.clock()
+        self.apply([Health(kind, False, now, sentence) for kind in (*READERS, "Pod", "Event")])
+        self._say(sentence, severity="error")
 
     def _check_namespace(self) -> None:
         """In a worker: a namespace that does not exist lists as empty, so say it plainly."""
+        from kubernetes import client
+        from kubernetes.client.rest import ApiException
+
         ns, context = self.target.namespace, self.target.context
         try:
             client.CoreV1Api(self.target.api).read_namespace(ns, _request_timeout=10)
@@ -310,16 +359,16 @@ class RollbackConsole(IncidentActions, App):
         """Once every watch has listed, move what exists to the GC's permanent generation:
         full collections then scan only what changes, not thousands of listed objects."""
         self._listed_kinds |= {i.kind for i in items if isinstance(i, Relisted)}
-        if not self._frozen and self._listed_kinds >= {"Deployment", "ReplicaSet", "Pod", "Event"}:
+        if not self._frozen and self._listed_kinds >= {*READERS, "Pod", "Event"}:
             self._frozen = True
             gc.collect()
             gc.freeze()
 
     def _say_if_nothing_matches(self, items: list) -> None:
-        if self._listed_once or not any(isinstance(i, Relisted) and i.kind == "Deployment" for i in items):
+        if self._listed_once or not any(isinstance(i, Relisted) and i.kind in READERS for i in items):
             return
         self._listed_once = True
-        if not self.state.objects["Deployment"]:
+        if not self.state.workloads():
             chosen = f"matching {self.selector} " if self.selector else ""
             self._say(f"No Deployments {chosen}in namespace {self.target.namespace}; check -n and -l "
                       "(or the config file).", "warning")
@@ -332,21 +381,21 @@ class RollbackConsole(IncidentActions, App):
             return False
         return True
 
-    def apply(self, items: Iterable) -> set[str]:
+    def apply(self, items: Iterable) -> set:
         """Apply watch items to the state and repaint what they touched (also used by tests and fixtures)."""
         dirty = self.state.apply(items)
         self._repaint(dirty)
         return dirty
 
     def _repaint_all(self) -> None:
-        self._repaint({"*health", *self.state.objects["Deployment"]})
+        self._repaint({"*health", *self.state.workloads()})
 
-    def _repaint(self, dirty: set[str]) -> None:
+    def _repaint(self, dirty: set) -> None:
         if "*health" in dirty:
             self.header.show_watches(self.state.watches)
-        names = {n for n in dirty if not n.startswith("*")}
+        names = {n for n in dirty if isinstance(n, Ref)}
         table = self.components_table
-        present = set(self.state.objects["Deployment"])
+        present = set(self.state.workloads())
         views = {n: self.state.component(n) for n in names}  # each derived once per repaint
         if present != self._shown:
             self._shown = present
@@ -357,7 +406,7 @@ class RollbackConsole(IncidentActions, App):
             table.update_components([v for v in views.values() if v is not None])
         for name, view in views.items():
             if view is not None and _in_rollout(view):
-                self._rollouts[name] = Progress(name, view.updated, view.desired, view.status)
+                self._rollouts[name] = Progress(name.name, view.updated, view.desired, view.status)
             else:
                 self._rollouts.pop(name, None)
         if self._selected is None and table.selected is not None:
@@ -380,7 +429,7 @@ class RollbackConsole(IncidentActions, App):
         new.reverse()
         self._last_line = log[-1]
         self._evidence(new)
-        shown = [line for line in new if self.scope_all or line.component == self._selected]
+        shown = [line for line in new if self.scope_all or (self._selected and about(line, self._selected))]
         if shown:
             self.stream.append(shown)
 
@@ -388,7 +437,7 @@ class RollbackConsole(IncidentActions, App):
         rollouts = [p for n, p in self._rollouts.items() if self.scope_all or n == self._selected]
         self.stream.set_progress(rollouts)
 
-    def _select(self, name: str | None) -> None:
+    def _select(self, name: Ref | None) -> None:
         if name == self._selected:
             return
         self._selected = name
@@ -409,12 +458,12 @@ class RollbackConsole(IncidentActions, App):
         scope = "all components" if self.scope_all else (self._selected or "no component")
         pane.border_subtitle = f"{scope} · l: {'selected' if self.scope_all else 'all'}"
         revisions = self.console_screen.query_one("#revisions-pane")
-        revisions.border_subtitle = self._selected or ""
+        revisions.border_subtitle = str(self._selected or "")
 
     # ---- widget events -----------------------------------------------------------------------
 
     def on_component_highlighted(self, message: ComponentHighlighted) -> None:
-        self._select(message.name)
+        self._select(message.ref)
 
     @on(DataTable.RowSelected, "#components")
     def _component_chosen(self, event: DataTable.RowSelected) -> None:
@@ -428,6 +477,15 @@ class RollbackConsole(IncidentActions, App):
         # The keeper checks or ticks the item, says it in the stream and records it (with who and when).
         self.evidence.activate(message.key, by_hand=message.by_hand)
 
+    def action_incident(self) -> None:
+        self.incident.action_incident()
+
+    def action_close_incident(self) -> None:
+        self.incident.action_close_incident()
+
+    def action_export_report(self) -> None:
+        self.incident.action_export_report()
+
     def action_rollback_plan(self) -> None:
         self.plans.open()
 
@@ -438,7 +496,7 @@ class RollbackConsole(IncidentActions, App):
         if self._selected is None or self.state.component(self._selected) is None:
             self._refuse("No component is selected; pick one in Components first.")
             return
-        self.evidence.run_smoke([self._selected])
+        self.evidence.run_smoke([self._selected.name])
 
     # ---- filter (/) --------------------------------------------------------------------------
 
@@ -514,27 +572,20 @@ class RollbackConsole(IncidentActions, App):
 
     # ---- actions -----------------------------------------------------------------------------
 
-    def _component_for(self, action: str) -> str | None:
-        """The selected component if the action may start on it; else say why not and return None."""
-        if self.read_only:
-            self._refuse(f"Read-only mode: {REFUSED.get(action, 'changing anything')} is disabled "
-                         "(restart the console without --read-only to act).")
+    def _component_for(self, action: str, needs: str = "") -> Ref | None:
+        """The selected component if the action may start on it; else say why not (the guard) and return None.
+
+        `needs`: the Request action the kind's adapter must support."""
+        ref = self._selected if self._selected is not None and self.state.component(self._selected) else None
+        refusal = self.guard.refusal(action, ref, self.ledger)
+        if refusal is None and ref is not None and needs:
+            adapter = adapter_for(ref.kind)
+            if not adapter.supports(needs):
+                refusal = f"{adapter.resource}/{ref.name} cannot do that from the console; use its own tooling."
+        if refusal:
+            self._refuse(refusal)
             return None
-        name = self._selected
-        if name is None or self.state.component(name) is None:
-            self._refuse("No component is selected; pick one in Components first.")
-            return None
-        if self.helm is not None and self.helm.busy is not None:
-            self._refuse(f"One operation at a time: {self.helm.busy.doing} is not finished; wait for its outcome.")
-            return None
-        if name in self.busy:
-            self._refuse(f"{name} is busy: {self.busy[name].doing} is not finished; wait for its outcome in "
-                         "the Rollout stream.")
-            return None
-        if self.target.api is None:
-            self._refuse("Not connected to a cluster (offline view); nothing can change.")
-            return None
-        return name
+        return ref
 
     def _refuse(self, sentence: str) -> None:
         self.bell()
@@ -546,12 +597,12 @@ class RollbackConsole(IncidentActions, App):
         self.notify(sentence, title=title, severity=severity, markup=False)
 
     def action_rollback_previous(self) -> None:
-        name = self._component_for("rollback_previous")
+        name = self._component_for("rollback_previous", "rollback")
         if name:
             self._plan(Request("rollback", name, revision=0))
 
     def action_rollback_revision(self) -> None:
-        name = self._component_for("rollback_revision")
+        name = self._component_for("rollback_revision", "rollback")
         if not name:
             return
         revisions = self.revisions_table
@@ -564,6 +615,15 @@ class RollbackConsole(IncidentActions, App):
             self._refuse(f"Revision {view.revision} is already the current one; choose an older revision.")
             return
         self._plan(Request("rollback", name, revision=view.revision))
+
+    def action_kind_action(self, action: str) -> None:
+        """A kind-specific action (the key table learns them from the adapters): planned and confirmed
+        like every other one."""
+        ref = self._component_for(action, action)
+        if ref is None:
+            return
+        declared = next(a for a in adapter_for(ref.kind).kind_actions if a.action == action)
+        self._plan(Request(action, ref, verb=declared.verb))
 
     def action_diff(self) -> None:
         name = self._selected
@@ -578,7 +638,7 @@ class RollbackConsole(IncidentActions, App):
         if current is None:
             self._refuse(f"{name} has no current revision to compare with yet; wait for its ReplicaSets.")
             return
-        diff = deployments.pod_template_diff(current.template, view.template,
+        diff = pod_template_diff(current.template, view.template,
                                              f"{name} revision {current.revision} (current)",
                                              f"{name} revision {view.revision}")
         title = (f"{name}: revision {view.revision} against the current revision {current.revision}"
@@ -586,29 +646,29 @@ class RollbackConsole(IncidentActions, App):
 
         def chosen(result: str | None) -> None:
             if result == "rollback":
-                name_ok = self._component_for("rollback_revision")
+                name_ok = self._component_for("rollback_revision", "rollback")
                 if name_ok:
                     self._plan(Request("rollback", name_ok, revision=view.revision))
 
         self.push_screen(DiffScreen(title, diff, can_roll_back=not view.current and not self.read_only), chosen)
 
     def action_pause_resume(self) -> None:
-        name = self._component_for("pause_resume")
+        name = self._component_for("pause_resume", "pause")
         if name:
             view = self.state.component(name)
             self._plan(Request("resume" if view.paused else "pause", name))
 
     def action_restart(self) -> None:
-        name = self._component_for("restart")
+        name = self._component_for("restart", "restart")
         if name:
             self._plan(Request("restart", name))
 
     def action_scale(self) -> None:
-        name = self._component_for("scale")
+        name = self._component_for("scale", "scale")
         if not name:
             return
         view = self.state.component(name)
-        remembered = self.remembered_replicas.get(name)
+        remembered = self.ledger.remembered_replicas.get(name)
         offer = remembered if view.desired == 0 and remembered else view.desired
         question = f"{name} has {view.desired} replicas. Scale to how many? 0 is the emergency scale-down."
         if view.desired == 0 and remembered:
@@ -629,7 +689,7 @@ class RollbackConsole(IncidentActions, App):
                          answered)
 
     def action_traffic(self) -> None:
-        name = self._component_for("traffic")
+        name = self._component_for("traffic", "divert_traffic")
         if not name:
             return
         pods = self.state.pods_of(name)
@@ -637,11 +697,11 @@ class RollbackConsole(IncidentActions, App):
         self._plan(Request("divert_traffic", name, serving=not serving_now))
 
     def action_annotate(self) -> None:
-        name = self._component_for("annotate")
+        name = self._component_for("annotate", "annotate")
         if not name:
             return
-        d = self.state.objects["Deployment"].get(name) or {}
-        current = (d.get("metadata", {}).get("annotations") or {}).get(deployments.CHANGE_CAUSE, "")
+        d = self.state.obj(name) or {}
+        current = (d.get("metadata", {}).get("annotations") or {}).get(CHANGE_CAUSE, "")
 
         def valid(text: str) -> str | None:
             return None if text else "The change-cause is empty; say what changed and why."
@@ -651,36 +711,20 @@ class RollbackConsole(IncidentActions, App):
                 self._plan(Request("annotate", name, change_cause=text))
 
         self.push_screen(PromptScreen(f"Change-cause of {name}", f"Record why {name} is as it is now "
-                                      f"({deployments.CHANGE_CAUSE}).", current, "what changed and why", valid),
+                                      f"({CHANGE_CAUSE}).", current, "what changed and why", valid),
                          answered)
 
     # ---- planning, confirming, executing -------------------------------------------------------
 
     def _plan(self, request: Request) -> None:
-        self.busy[request.component] = request
+        self.ledger.start(request.component, request.doing)
         self.run_worker(partial(self._plan_in_thread, request), thread=True, exit_on_error=False,
                         group=f"plan-{request.component}", name=f"plan {request.doing}")
 
     def _plan_in_thread(self, request: Request) -> None:
         """Worker thread: read the cluster and describe the change; never raises."""
-        apps, ns, name = self.apps, self.target.namespace, request.component
         try:
-            if request.action == "rollback":
-                op = deployments.plan_rollback(apps, ns, name, request.revision)
-            elif request.action == "pause":
-                op = deployments.plan_pause(apps, ns, name)
-            elif request.action == "resume":
-                op = deployments.plan_resume(apps, ns, name)
-            elif request.action == "restart":
-                op = deployments.plan_restart(apps, ns, name)
-            elif request.action == "scale":
-                op = deployments.plan_scale(apps, ns, name, request.replicas)
-            elif request.action == "divert_traffic":
-                op = deployments.plan_divert_traffic(apps, ns, name, bool(request.serving))
-            elif request.action == "annotate":
-                op = deployments.plan_annotate(apps, ns, name, request.change_cause)
-            else:
-                raise ConsoleError(f"Unknown action {request.action!r}.")
+            op = adapter_for(request.component.kind).plan(self.target.api, self.target.namespace, request)
         except ConsoleError as err:
             self.post_message(OperationFinished(request, False, err.message, planning=True))
             return
@@ -697,7 +741,7 @@ class RollbackConsole(IncidentActions, App):
             # kubectl prints this and changes nothing: no confirmation needed.
             self._finish(request, True, op.noop, severity=WARNING)
             return
-        guard = request.component if self.production else None
+        guard = self.guard.confirm_name(request.component.name)
 
         def confirmed(result: Confirmation | None) -> None:
             if result is None:
@@ -722,7 +766,7 @@ class RollbackConsole(IncidentActions, App):
         self.push_screen(ConfirmScreen(op, guard=guard), confirmed)
 
     def _execute(self, request: Request, op, reason: str) -> None:
-        self.in_flight.add(request.component)
+        self.ledger.executing(request.component)
         if reason:
             self._note(request.component, INFO, f"reason for {request.doing}: {one_line(reason)}")
         self._note(request.component, INFO, f"$ {op.command_line}")
@@ -732,15 +776,16 @@ class RollbackConsole(IncidentActions, App):
                         group=f"execute-{request.component}", name=f"execute {request.doing}")
 
     def _execute_in_thread(self, request: Request, op, reason: str) -> None:
+        adapter = adapter_for(op.workload)
         try:
             if op.kind == "rollback" and reason:
                 # The reason becomes the change-cause: plan again with it, and refuse if anything moved.
-                again = deployments.plan_rollback(self.apps, op.namespace, op.component, op.revision, reason)
+                again = adapter.plan_rollback(self.target.api, op.namespace, op.component, op.revision, reason)
                 if again.basis != op.basis or again.revision != op.revision:
                     raise ConsoleError(f"deployment.apps/{op.component} changed since you looked (someone else "
                                        "updated it); re-read and try again.")
                 op = again
-            outcome = deployments.execute(self.apps, op, settle_timeout=self.settle_timeout)
+            outcome = adapter.execute(self.target.api, op, settle_timeout=self.settle_timeout)
         except ConsoleError as err:
             self.post_message(OperationFinished(request, False, err.message))
             return
@@ -762,19 +807,18 @@ class RollbackConsole(IncidentActions, App):
         if message.ok and op is not None and op.kind == "scale" and op.replicas == 0:
             before = outcome.previous_replicas if outcome.previous_replicas is not None else op.previous_replicas
             if before:
-                self.remembered_replicas[op.component] = before
+                self.ledger.remembered_replicas[request.component] = before
         if message.ok:
             self._finish(request, True, message.message, severity=SUCCESS)
             if request.action == "rollback":
-                self.rolled_back.add(request.component)
-                self.evidence.rollback_succeeded(request.component, op.command_line if op is not None else "")
+                self.ledger.rolled_back.add(request.component.name)
+                self.evidence.rollback_succeeded(request.component.name, op.command_line if op is not None else "")
         else:
             prefix = "" if message.planning else "Failed: "
             self._finish(request, False, prefix + message.message, severity=ERROR)
 
     def _finish(self, request: Request, ok: bool, text: str, severity: str, quiet: bool = False) -> None:
-        self.busy.pop(request.component, None)
-        self.in_flight.discard(request.component)
+        self.ledger.finish(request.component)
         lines = text.splitlines() or [text]
         for line in lines:
             self._note(request.component, severity, line)
@@ -783,7 +827,7 @@ class RollbackConsole(IncidentActions, App):
         if quiet:
             return
         toast = {SUCCESS: "information", INFO: "information", WARNING: "warning", ERROR: "error"}[severity]
-        self._say(lines[0], title=request.component, severity=toast)
+        self._say(lines[0], title=str(request.component), severity=toast)
 
     def record(self, kind: str, component: str, text: str, command: str = "", ok: bool | None = None, *,
                payload: dict | None = None) -> None:
@@ -791,26 +835,32 @@ class RollbackConsole(IncidentActions, App):
 
         Every mutating action and every checklist tick calls this. With an open incident it is written to the
         audit log before this returns (kept in memory until one starts); see tui/incident/recorder.py."""
+        component = str(component)  # the audit log speaks of components (and releases) by name
         self.timeline_entries.append((self.clock(), kind, component, text, command, ok))
-        self.record_entry(kind, component, text, command, ok, payload)
+        self.incident.record_entry(kind, component, text, command, ok, payload)
 
-    def _note(self, component: str, severity: str, text: str) -> None:
-        """A line of our own in the Rollout stream (outcomes, refusals, commands)."""
+    def _note(self, component: Ref | str, severity: str, text: str) -> None:
+        """A line of our own in the Rollout stream (outcomes, refusals, commands).
+
+        The checklist and the audit log name components; the stream keys lines by (kind, name)."""
+        if not isinstance(component, Ref):
+            component = self.state.ref_named(component) or Ref("", str(component))
         self.state.log.append(LogLine(self.clock(), component, severity, text))
         self._append_new_lines()
 
     def _evidence(self, lines: list[LogLine]) -> None:
         """Tick checklist items the stream proves."""
-        self.incident_lines(lines)
+        self.incident.incident_lines(lines)
         self.evidence.lines(lines)
 
     # ---- quitting ----------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        if not self.in_flight:
+        running = self.ledger.in_flight()
+        if not running:
             self.exit()
             return
-        what = [self.busy[c].doing for c in sorted(self.in_flight) if c in self.busy]
+        what = [b.doing for b in running]
 
         def answered(leave: bool | None) -> None:
             if leave:
@@ -825,7 +875,7 @@ def _in_rollout(view) -> bool:
     return view.status == "Paused" and view.updated < view.desired
 
 
-def _unexpected(request: Request, exc: BaseException) -> str:
+def _unexpected(request, exc: BaseException) -> str:
     """An unforeseen failure, as one sentence (the details go to the log, not the screen)."""
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
@@ -834,5 +884,5 @@ def _unexpected(request: Request, exc: BaseException) -> str:
 
 
 def offline_target(context: str, namespace: str, server: str) -> Target:
-    """A Target without an API client: the console shows a pre-filled state and changes nothing."""
-    return Target(api=None, context=context, namespace=namespace, server=server, kubeconfig=Path())  # type: ignore[arg-type]
+    """A Target without a cluster: the console shows a pre-filled state and changes nothing."""
+    return offline(context, namespace, server)

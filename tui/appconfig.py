@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConsoleError
+from .core.errors import ConsoleError
 
 NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 KINDS = ("Deployment",)

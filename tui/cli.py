@@ -149,14 +149,14 @@ async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: 
 
 def _console(args: argparse.Namespace) -> int:
     from .app import RollbackConsole
-    from .incident.recorder import IncidentSettings
     from .appconfig import AppConfig, load
-    from .errors import ConsoleError
-    from .kube.config import connect
+    from .core.errors import ConsoleError
+    from .incident.recorder import IncidentSettings
+    from .kube.config import locate
 
     try:
         config = load(args.config) if args.config else AppConfig()
-        target = connect(args.kubeconfig, args.context, args.namespace or config.namespace)
+        target = locate(args.kubeconfig, args.context, args.namespace or config.namespace)
         release = _release_of(args, config.release)
     except ConsoleError as exc:
         print(f"rollback-console: {exc.message}", file=sys.stderr)
@@ -189,8 +189,8 @@ def _demo(args: argparse.Namespace) -> int:
             raise
         return _needs_sandbox_extra("the demo")
     from .app import RollbackConsole
+    from .core.errors import ConsoleError
     from .incident.recorder import IncidentSettings
-    from .errors import ConsoleError
     from .kube.config import connect
 
     kubeconfig = args.kubeconfig_out or Path(tempfile.mkdtemp(prefix="rollback-console-")) / "kubeconfig"
@@ -219,8 +219,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _demo_config(kubeconfig: Path):
     """The demo's checklist evidence: a smoke test (tui/demo/smoke.py) for the components with a Service."""
-    from .appconfig import AppConfig, ComponentConfig
     from kube_sandbox.seeds import APP, APP_NAMESPACE, COMPONENTS
+
+    from .appconfig import AppConfig, ComponentConfig
 
     def smoke(deployment: str) -> tuple[str, ...]:
         return (sys.executable, "-m", "tui.demo.smoke", "--kubeconfig", str(kubeconfig), "-n", APP_NAMESPACE,
@@ -250,7 +251,7 @@ def _demo_helm() -> str:
 
 def _release_of(args: argparse.Namespace, default: str) -> str:
     """--release (validated: it reaches helm's command line), else the config's or the demo's."""
-    from .errors import ConsoleError
+    from .core.errors import ConsoleError
     from .helm.release import valid_release_name
 
     release = args.release if args.release is not None else default

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.widgets import DataTable
 
+from tui.core.workload import Ref
+
 from .key_table import KeyTable
 from .messages import ComponentHighlighted
 from .style import style
@@ -47,21 +49,21 @@ class ComponentTable(KeyTable):
     # ---- data --------------------------------------------------------------
 
     @property
-    def selected(self) -> str | None:
+    def selected(self) -> Ref | None:
         if not self.row_count:
             return None
         try:
             key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
         except Exception:  # noqa: BLE001 - no row under the cursor
             return None
-        return key.value
+        return _ref(key.value)
 
     @property
     def visible_names(self) -> list[str]:
-        return [name for name in self._views if self._matches(name)]
+        return [ref.name for ref in self._views if self._matches(ref)]
 
-    def _matches(self, name: str) -> bool:
-        return self._filter.lower() in name.lower()
+    def _matches(self, ref: Ref) -> bool:
+        return self._filter.lower() in ref.name.lower()
 
     def _cells(self, view) -> list:
         # kubectl get deploy's READY, UP-TO-DATE and AVAILABLE: each of the desired count in Ready.
@@ -78,56 +80,58 @@ class ComponentTable(KeyTable):
             Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete")),
         ]
 
-    def set_components(self, views: Iterable, select: str | None = None) -> None:
+    def set_components(self, views: Iterable, select: Ref | None = None) -> None:
         """Replace every row (the set of components, or the filter, changed)."""
         views = list(views)
         keep = select or self.selected
-        self._views = {v.name: v for v in views}
+        self._views = {v.ref: v for v in views}
         self.clear(columns=True)
         for key, label in COLUMNS:
             self.add_column("K" if key == "kind" and self.compact else label, key=key)
         for view in views:
-            if self._matches(view.name):
-                self.add_row(*self._cells(view), key=view.name)
+            if self._matches(view.ref):
+                self.add_row(*self._cells(view), key=_key(view.ref))
         self.select(keep)
 
     def update_components(self, views: Iterable) -> None:
         """Update the rows of these components in place (what the watchers changed)."""
         views = list(views)
-        names = [v.name for v in views]
-        if any(n not in self._views for n in names):
-            full = {**self._views, **{v.name: v for v in views}}
+        if any(v.ref not in self._views for v in views):
+            full = {**self._views, **{v.ref: v for v in views}}
             self.set_components(full.values())
             return
         for view in views:
-            self._views[view.name] = view
-            if not self._matches(view.name):
+            self._views[view.ref] = view
+            if not self._matches(view.ref):
                 continue
             for (key, _), value in zip(COLUMNS, self._cells(view)):
-                self.update_cell(view.name, key, value)
+                self.update_cell(_key(view.ref), key, value)
 
     def set_warnings(self, warnings: dict[str, int]) -> None:
         """Mark the components that have readiness warnings (name -> how many); the rest unmarked."""
         changed = {n for n in set(warnings) | set(self._warnings) if warnings.get(n) != self._warnings.get(n)}
         self._warnings = dict(warnings)
-        if changed & set(self._views):
+        if changed & {ref.name for ref in self._views}:
             self.set_components(self._views.values())  # rebuilt, so the Name column widens for the marker
 
-    def remove_components(self, names: Iterable[str]) -> None:
-        names = [n for n in names if n in self._views]
-        if not names:
+    def remove_components(self, refs: Iterable[Ref]) -> None:
+        refs = [r for r in refs if r in self._views]
+        if not refs:
             return
-        for name in names:
-            self._views.pop(name)
+        for ref in refs:
+            self._views.pop(ref)
         self.set_components(self._views.values())
 
-    def select(self, name: str | None) -> bool:
-        if name is None or not self.row_count:
+    def select(self, ref: Ref | str | None) -> bool:
+        """Put the cursor on a component (a name picks the first component of that name)."""
+        if isinstance(ref, str):
+            ref = next((r for r in self._views if r.name == ref), None)
+        if ref is None or not self.row_count:
             if self.row_count:
                 self.move_cursor(row=0)
             return False
         try:
-            index = self.get_row_index(name)
+            index = self.get_row_index(_key(ref))
         except Exception:  # noqa: BLE001 - not shown (filtered out or gone)
             self.move_cursor(row=0)
             return False
@@ -148,4 +152,14 @@ class ComponentTable(KeyTable):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         if event.row_key is not None and event.row_key.value is not None:
-            self.post_message(ComponentHighlighted(event.row_key.value))
+            self.post_message(ComponentHighlighted(_ref(event.row_key.value)))
+
+
+def _key(ref: Ref) -> str:
+    """A row's key: DataTable keys are strings, components are (kind, name)."""
+    return f"{ref.kind}/{ref.name}"
+
+
+def _ref(key: str) -> Ref:
+    kind, _, name = key.partition("/")
+    return Ref(kind, name)

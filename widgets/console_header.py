@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
-from tui.state import human_age
+from tui.core.times import human_age
 
 from .style import clock_time, style
 

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from tui.state import human_age
+from tui.core.times import human_age
 
 from .key_table import RevisionRows
 from .messages import HelmDiffRequested, HelmRollbackRequested

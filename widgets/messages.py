@@ -7,9 +7,12 @@ answered. The app is the only place that turns one into the other.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from textual.message import Message
+
+from tui.core.operations import Operation, Outcome
+from tui.core.requests import Request
+from tui.core.workload import Ref
 
 
 @dataclass
@@ -19,28 +22,9 @@ class WatchBatch(Message):
 
 @dataclass
 class ComponentHighlighted(Message):
-    name: str
+    """The cursor moved to a component in Components."""
 
-
-@dataclass
-class RevisionHighlighted(Message):
-    component: str
-    revision: int
-
-
-@dataclass
-class FilterChanged(Message):
-    text: str
-
-
-@dataclass
-class FilterSubmitted(Message):
-    text: str
-
-
-@dataclass
-class FilterCancelled(Message):
-    pass
+    ref: Ref
 
 
 @dataclass
@@ -55,20 +39,20 @@ class ChecklistToggled(Message):
 class OperationPlanned(Message):
     """A worker planned an action: the confirmation screen shows it next."""
 
-    request: Any  # tui.app.Request
-    operation: Any  # tui.kube.operations.Operation
+    request: Request
+    operation: Operation
 
 
 @dataclass
 class OperationFinished(Message):
     """A worker executed (or failed to plan or execute) an action."""
 
-    request: Any
+    request: Request
     ok: bool
     message: str
     planning: bool = False  # the failure happened while planning: nothing was changed
-    operation: Any = None  # the Operation executed, when it got that far
-    outcome: Any = None  # its Outcome
+    operation: Operation | None = None  # the Operation executed, when it got that far
+    outcome: Outcome | None = None  # its Outcome
 
 
 @dataclass

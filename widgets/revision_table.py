@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from rich.text import Text
-from textual.widgets import DataTable
 
-from tui.state import human_age, image_tag
+from tui.core.state import image_tag
+from tui.core.times import human_age
 
 from .key_table import RevisionRows
-from .messages import RevisionHighlighted
 from .style import style
 
 COLUMNS = (("marker", " "), ("revision", "Rev"), ("cause", "Change-cause"), ("image", "Image"),
@@ -68,7 +67,3 @@ class RevisionTable(RevisionRows):
                     self.move_cursor(row=n)
                     break
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        if self.component and event.row_key is not None and event.row_key.value is not None:
-            self.post_message(RevisionHighlighted(self.component, int(event.row_key.value)))

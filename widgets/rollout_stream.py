@@ -127,7 +127,7 @@ class RolloutStream(Vertical):
         cells: list = [clock_time(line.at)]
         if self.show_component:
             row.add_column(no_wrap=True, style=style(self.app, "accent"))
-            cells.append(line.component or "console")
+            cells.append(str(line.component) or "console")
         row.add_column(ratio=1)
         message = POD_REFERENCE.sub(r"\1", line.text)
         cells.append(Text(message, style=style(self.app, line.severity, bold=line.severity == "error")))

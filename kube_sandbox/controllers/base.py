@@ -106,7 +106,7 @@ class ControllerManager:
                 # Conflicts and races resolve on a later sync, as upstream requeues with backoff.
                 log.debug("%s sync %s/%s: %s", controller.name, *key, exc.message)
                 controller.enqueue_after(1, *key)
-            except Exception:  # noqa: BLE001 - a controller bug must not take the server down
+            except Exception:
                 log.exception("%s sync %s/%s failed", controller.name, *key)
                 controller.enqueue_after(5, *key)
         if self._queue and not self._scheduled:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from ..jsoncopy import clone
 from ..errors import ApiError
+from ..jsoncopy import clone
 from ..resources import DEPLOYMENT, POD, REPLICASET
 from ..store import DELETED, Change
 from . import deployment_util as du

@@ -15,8 +15,8 @@ import math
 import struct
 from collections.abc import Iterable
 
-from ..jsoncopy import clone
 from ..clock import Clock, parse_rfc3339, rfc3339
+from ..jsoncopy import clone
 
 # ---- well-known keys -------------------------------------------------------
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ..jsoncopy import clone
 from ..clock import rfc3339
+from ..jsoncopy import clone
 from ..resources import DEPLOYMENT, PDB, POD, REPLICASET
 from ..selectors import selector_from_spec
 from ..store import Change

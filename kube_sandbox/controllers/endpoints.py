@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..jsoncopy import clone
 from .. import errors
 from ..clock import rfc3339
+from ..jsoncopy import clone
 from ..resources import ENDPOINTS, ENDPOINTSLICE, POD, SERVICE
 from ..store import DELETED, Change
 from . import podutil

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..jsoncopy import clone
 from .. import errors
+from ..jsoncopy import clone
 from ..resources import EVENT, EVENTS_V1, RESOURCES, ResourceType, by_kind
 from ..store import DELETED, Change
 from .base import Controller, Key

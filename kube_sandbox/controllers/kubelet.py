@@ -35,10 +35,10 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..jsoncopy import clone
 from .. import errors
 from ..clock import parse_rfc3339, rfc3339, rfc3339_micro
 from ..discovery import SERVER_VERSION
+from ..jsoncopy import clone
 from ..resources import NODE, POD
 from ..store import DELETED, Change
 from . import podutil

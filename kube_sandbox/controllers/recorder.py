@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-
-from ..jsoncopy import clone
 from ..api import Api
 from ..clock import rfc3339
 from ..errors import ApiError
+from ..jsoncopy import clone
 from ..resources import EVENT
 
 NORMAL, WARNING = "Normal", "Warning"

@@ -15,9 +15,9 @@ import functools
 import math
 from collections.abc import Iterable
 
-from ..jsoncopy import clone
 from .. import errors
 from ..clock import parse_rfc3339, rfc3339
+from ..jsoncopy import clone
 from ..resources import POD, REPLICASET
 from ..selectors import LabelSelector, SelectorError, selector_from_spec
 from ..store import DELETED, Change

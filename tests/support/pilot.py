@@ -50,7 +50,7 @@ async def ready(pilot, app: RollbackConsole, component: str = BACKEND) -> None:
     """Components listed, `component` selected, its revisions shown."""
     await wait_for(pilot, lambda: app.components_table.row_count >= 4, "the components")
     app.components_table.select(component)
-    await wait_for(pilot, lambda: app.selected == component and app.revisions_table.row_count > 0,
+    await wait_for(pilot, lambda: str(app.selected) == component and app.revisions_table.row_count > 0,
                    f"{component} selected with its revisions")
 
 

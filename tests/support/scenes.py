@@ -16,11 +16,13 @@ from textual.widgets import Input
 
 from tests.support.fixtures import rollback_operation
 from tests.support.fixtures.helm import HELM3
-from tui import checklist as runbook
-from tui.app import Request
+from tui.controllers.incident import IncidentController
+from tui.core import checklist as runbook
+from tui.core.plan import ROLLED_OUT, RUNNING
+from tui.core.requests import Request
+from tui.core.workload import Ref
 from tui.helm.diff import manifest_diff
 from tui.helm.operations import Cluster, HelmRollback, RollbackOptions, rollback_argv
-from tui.incident.plan import ROLLED_OUT, RUNNING
 from tui.incident.recorder import IncidentSettings
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.helm import HelmRollbackScreen
@@ -41,8 +43,8 @@ async def open_confirmation(pilot, wrong_name: str = "") -> None:
     """What `u` on the backend opens: the rollback's confirmation, with the production guard."""
     app = pilot.app
     await pilot.pause()
-    assert app.selected == BACKEND
-    app.post_message(OperationPlanned(Request("rollback", BACKEND), rollback_operation(app.state)))
+    assert app.selected == Ref("Deployment", BACKEND)
+    app.post_message(OperationPlanned(Request("rollback", Ref("Deployment", BACKEND)), rollback_operation(app.state)))
     await pilot.pause()
     await pilot.pause()
     assert app.screen.operation.component == BACKEND  # the confirmation is up
@@ -133,11 +135,12 @@ async def an_incident_then_e(pilot, state_dir: Path | None = None) -> None:
     """INC-2041 with a tick, a target, a rollback and its outcome; then `e` opens the preview."""
     app = pilot.app
     # A fixed report directory (never written here), so the path on screen is the same on every run.
-    app._incident_init(IncidentSettings(state_dir=state_dir or Path(tempfile.mkdtemp(prefix="incident-shot-")),
-                                        report_dir=Path("/srv/incidents"), user="alice"))
+    app.incident = IncidentController(app, IncidentSettings(
+        state_dir=state_dir or Path(tempfile.mkdtemp(prefix="incident-shot-")), report_dir=Path("/srv/incidents"),
+        user="alice"))
     await pilot.pause()
     app.incidents.start("INC-2041")  # not start_incident(): its toast names the tmp log path
-    app._show_incident()
+    app.incident._show_incident()
     app.checklist.set(runbook.IDENTIFY, True, evidence="ticked by hand", by="alice", at=app.clock())
     app.record("tick", "", "Identify the issue (by hand)")
     app.checklist.set(runbook.TARGET, True, evidence=f"revision 4 of {BACKEND}", by="alice", at=app.clock())

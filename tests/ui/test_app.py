@@ -11,11 +11,12 @@ import pytest
 from kubernetes import client
 from textual.widgets import Input, Static
 
+from tests.support.fixtures import fixed_app
 from tests.support.pilot import BACKEND, ROLLED_OUT, SIZE, confirm, console, ready, run, stream_texts, wait_for
 from tests.support.sandbox import Kubectl
-from tests.support.fixtures import fixed_app
 from tests.support.tools import DEFAULT_KUBECTL
-from tui.app import Request, RollbackConsole
+from tui.app import RollbackConsole
+from tui.core.workload import Ref
 from tui.kube.config import connect
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.diff import DiffScreen
@@ -55,7 +56,7 @@ def test_rollback_to_previous_revision_streams_until_rolled_out(sb):
             texts = stream_texts(app)
             assert any(t.startswith("Waiting for deployment") for t in texts)
             assert f"deployment.apps/{frontend} rolled back" in texts
-            assert not app.busy
+            assert not app.ledger
 
     run(scenario())
     d = deployment(sb, frontend)
@@ -93,7 +94,7 @@ def test_roll_back_out_of_a_crashlooping_rollout_while_old_and_new_pods_are_up(s
     app = console(sb)
 
     def both_generations_up() -> bool:
-        revisions = app.state.revisions(BACKEND)
+        revisions = app.state.revisions(Ref("Deployment", BACKEND))
         return sum(1 for r in revisions if r.pods) >= 2 and revisions[0].current and revisions[0].pods >= 1
 
     async def scenario():
@@ -101,14 +102,14 @@ def test_roll_back_out_of_a_crashlooping_rollout_while_old_and_new_pods_are_up(s
             await ready(pilot, app)
             kubectl("set", "image", f"deployment/{BACKEND}", "backend=ghcr.io/eli-maor/backend:v2.1.0-crashloop")
             await wait_for(pilot, both_generations_up, "old and new pods both up")
-            await wait_for(pilot, lambda: app.state.component(BACKEND).status == "Degraded", "Degraded")
+            await wait_for(pilot, lambda: app.state.component(Ref("Deployment", BACKEND)).status == "Degraded", "Degraded")
             await wait_for(pilot, lambda: any(t.startswith("BackOff") for t in stream_texts(app)), "BackOff events")
-            assert app.state.component(BACKEND).image_tags == "v2.1.0-crashloop"
+            assert app.state.component(Ref("Deployment", BACKEND)).image_tags == "v2.1.0-crashloop"
             await pilot.press("u")
             screen = await confirm(pilot, app)
             assert screen.operation.revision == 4
             await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "the rollout to complete", 60)
-            await wait_for(pilot, lambda: app.state.component(BACKEND).status == "Complete", "Complete")
+            await wait_for(pilot, lambda: app.state.component(Ref("Deployment", BACKEND)).status == "Complete", "Complete")
 
     run(scenario())
     assert image_of(deployment(sb)) == "ghcr.io/eli-maor/backend:v2.0.0"
@@ -123,12 +124,12 @@ def test_a_paused_deployment_is_refused_with_kubectls_message(sb):
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot, app)
             kubectl("rollout", "pause", f"deployment/{BACKEND}")
-            await wait_for(pilot, lambda: app.state.component(BACKEND).status == "Paused", "Paused")
+            await wait_for(pilot, lambda: app.state.component(Ref("Deployment", BACKEND)).status == "Paused", "Paused")
             await pilot.press("u")
             await wait_for(pilot, lambda: message in app.notices, "the refusal")
             assert message in stream_texts(app)
             assert not isinstance(app.screen, ConfirmScreen)
-            assert not app.busy
+            assert not app.ledger
 
     run(scenario())
     assert deployment(sb)["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "4"
@@ -146,12 +147,12 @@ def test_pause_and_resume(sb):
             await pilot.press("p")
             screen = await confirm(pilot, app)
             assert screen.operation.kind == "pause"
-            await wait_for(pilot, lambda: app.state.component(BACKEND).paused, "paused")
+            await wait_for(pilot, lambda: app.state.component(Ref("Deployment", BACKEND)).paused, "paused")
             assert f"deployment.apps/{BACKEND} paused" in stream_texts(app)
             await pilot.press("p")
             screen = await confirm(pilot, app)
             assert screen.operation.kind == "resume"
-            await wait_for(pilot, lambda: not app.state.component(BACKEND).paused, "resumed")
+            await wait_for(pilot, lambda: not app.state.component(Ref("Deployment", BACKEND)).paused, "resumed")
             assert f"deployment.apps/{BACKEND} resumed" in stream_texts(app)
 
     run(scenario())
@@ -201,16 +202,16 @@ def test_emergency_scale_down_asks_twice_and_the_count_is_offered_back(sb):
             second = app.screen
             assert "Emergency scale-down" in second.warning and second.guard is None
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.state.component(BACKEND).desired == 0, "replicas 0")
-            await wait_for(pilot, lambda: app.state.component(BACKEND).status == "Scaled down", "Scaled down")
-            assert app.remembered_replicas[BACKEND] == 2
-            await wait_for(pilot, lambda: not app.busy, "the outcome")
+            await wait_for(pilot, lambda: app.state.component(Ref("Deployment", BACKEND)).desired == 0, "replicas 0")
+            await wait_for(pilot, lambda: app.state.component(Ref("Deployment", BACKEND)).status == "Scaled down", "Scaled down")
+            assert app.ledger.remembered_replicas[Ref("Deployment", BACKEND)] == 2
+            await wait_for(pilot, lambda: not app.ledger, "the outcome")
             await pilot.press("s")
             await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the replica prompt")
             assert app.screen.query_one(Input).value == "2"  # remembered
             await pilot.press("enter")
             await confirm(pilot, app)
-            await wait_for(pilot, lambda: app.state.component(BACKEND).available == 2, "2 available again", 60)
+            await wait_for(pilot, lambda: app.state.component(Ref("Deployment", BACKEND)).available == 2, "2 available again", 60)
 
     run(scenario())
     assert deployment(sb)["spec"]["replicas"] == 2
@@ -237,7 +238,7 @@ def test_traffic_diversion_shows_the_endpoints_before_and_after(sb):
             expected = f"service/{BACKEND} ready endpoints: {', '.join(sorted(before))} → none"
             await wait_for(pilot, lambda: expected in stream_texts(app), "the endpoints before and after")
             assert ready_addresses() == []
-            await wait_for(pilot, lambda: not app.busy, "the outcome")
+            await wait_for(pilot, lambda: not app.ledger, "the outcome")
             await pilot.press("t")  # and back
             screen = await confirm(pilot, app)
             assert screen.operation.labels == {"serving": "true"}
@@ -265,7 +266,7 @@ def test_the_production_guard_refuses_a_wrongly_typed_name(sb):
             await pilot.press("escape")
             await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the confirmation to close")
             assert "Cancelled: rolling back eli-maor-backend (nothing changed)." in stream_texts(app)
-            assert not app.busy
+            assert not app.ledger
 
     run(scenario())
     assert deployment(sb)["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "4"
@@ -287,7 +288,7 @@ def test_read_only_refuses_every_action(sb):
                 await wait_for(pilot, lambda count=count: len(app.notices) > count, f"the refusal of {key}")
                 assert app.notices[-1].startswith("Read-only mode: "), app.notices[-1]
                 assert app.screen is app.console_screen, f"{key} opened {app.screen}"
-            assert not app.busy
+            assert not app.ledger
 
     run(scenario())
     assert deployment(sb)["metadata"]["generation"] == generation
@@ -303,13 +304,13 @@ def test_filter_as_you_type_and_enter_selects_the_first_match():
     async def scenario():
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
-            assert app.selected == BACKEND
+            assert app.selected == Ref("Deployment", BACKEND)
             await pilot.press("slash", "f", "r")
             assert app.components_table.visible_names == ["eli-maor-frontend"]
             await pilot.press("enter")
             assert app.components_table.has_focus
-            assert app.selected == "eli-maor-frontend"
-            assert app.revisions_table.component == "eli-maor-frontend"
+            assert app.selected == Ref("Deployment", "eli-maor-frontend")
+            assert str(app.revisions_table.component) == "eli-maor-frontend"
             await pilot.press("escape")  # clears the filter
             assert app.components_table.row_count == 4
 
@@ -359,8 +360,8 @@ def test_offline_actions_say_why_not_and_quit_asks_while_in_flight():
             assert app.notices[-1].startswith("Not connected to a cluster")
             await pilot.press("l")  # the stream of every component
             assert app.scope_all and app.stream.show_component
-            app.in_flight.add(BACKEND)  # as if a rollback were running
-            app.busy[BACKEND] = Request("rollback", BACKEND)
+            app.ledger.start(Ref("Deployment", BACKEND), f"rolling back {BACKEND}")  # as if a rollback were running
+            app.ledger.executing(Ref("Deployment", BACKEND))
             await pilot.press("p")  # one operation at a time per component
             assert app.notices[-1] == (f"{BACKEND} is busy: rolling back {BACKEND} is not finished; wait for its "
                                        "outcome in the Rollout stream.")

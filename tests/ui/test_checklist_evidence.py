@@ -16,14 +16,15 @@ import sys
 import pytest
 from textual.widgets import Input
 
+from tests.support.fixtures import fixed_app
 from tests.support.pilot import confirm, console, ready, run, stream_texts, wait_for
 from tests.support.sandbox import Kubectl
-from tests.support.fixtures import fixed_app
 from tests.support.tools import DEFAULT_KUBECTL
-from tui import checklist as runbook
 from tui.app import RollbackConsole
 from tui.appconfig import AppConfig, ComponentConfig
-from tui.incident.evidence import Verdict
+from tui.core import checklist as runbook
+from tui.core.evidence import Verdict
+from tui.core.workload import Ref
 from tui.incident.recorder import IncidentSettings
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
@@ -114,7 +115,7 @@ def test_a_smoke_test_that_passes_also_proves_application_health_and_unticking_h
     async def scenario():
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
-            assert app.selected == backend
+            assert str(app.selected) == backend
             await pilot.press("S")
             await wait_for(pilot, lambda: item(app, runbook.SMOKE).done, "the smoke test to pass")
             # No health_check configured: the smoke test is the application's health check.
@@ -173,7 +174,7 @@ def test_evidence_ticks_the_checklist_through_a_rollback(sb, tmp_path):
 
     def crashed() -> bool:
         return any(cs.get("restartCount", 0) >= 1 and "crashloop" in cs.get("image", "")
-                   for p in app.state.pods_of(WORKER) for cs in (p.get("status") or {}).get("containerStatuses") or [])
+                   for p in app.state.pods_of(Ref("Deployment", WORKER)) for cs in (p.get("status") or {}).get("containerStatuses") or [])
 
     async def scenario():
         async with app.run_test(size=SIZE) as pilot:
@@ -212,7 +213,7 @@ def test_evidence_ticks_the_checklist_through_a_rollback(sb, tmp_path):
             await confirm(pilot, app, FRONTEND)
             for key in (runbook.TARGET, runbook.EXECUTE, runbook.MONITOR, runbook.POD_HEALTH,
                         runbook.CONNECTIVITY, runbook.LOGS):
-                await wait_for(pilot, lambda: item(app, key).done, f"{key} ticked from evidence", 90)
+                await wait_for(pilot, lambda key=key: item(app, key).done, f"{key} ticked from evidence", 90)
             assert item(app, runbook.TARGET).evidence.startswith(f"{FRONTEND} → revision ")
             assert item(app, runbook.EXECUTE).evidence == f"{FRONTEND} rolled back"
             assert item(app, runbook.MONITOR).evidence == f"{FRONTEND} successfully rolled out"

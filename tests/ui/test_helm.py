@@ -21,13 +21,13 @@ from kubernetes import client
 
 from tests.support.pilot import wait_for
 from tests.support.tools import HELM, require
-from tui import checklist as runbook
 from tui.app import RollbackConsole
+from tui.core import checklist as runbook
+from tui.core.state import ERROR
 from tui.helm.release import from_secret
 from tui.kube.config import connect
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.helm import HelmDiffScreen, HelmRollbackScreen
-from tui.state import ERROR
 
 RELEASE = "eli-maor"
 NS = "production"
@@ -138,13 +138,13 @@ def test_rollback_from_the_console_with_real_helm(sb, helm):
             assert any(t.startswith("helm: ") for t in all_texts), all_texts[-20:]  # helm's own output
             assert 'deployment "eli-maor-backend" successfully rolled out' in all_texts
             assert pane.table.revisions[0].revision == 5
-            assert app.helm.busy is None and RELEASE not in app.busy
+            assert not app.ledger
             # The incident timeline: the action with its exact command line, then its outcome.
             action = next(e for e in app.timeline_entries if e[1] == "helm-rollback")
             assert action[2:5] == (RELEASE, f"helm rollback {RELEASE} to revision 1", line)
             outcome = [e for e in app.timeline_entries if e[1] == "outcome" and e[2] == RELEASE][-1]
             assert outcome[3] == f"Helm release {RELEASE} rolled back to revision 1." and outcome[5] is True
-            assert "eli-maor-backend" in app.rolled_back  # the release's Deployments count as rolled back
+            assert "eli-maor-backend" in app.ledger.rolled_back  # the release's Deployments count as rolled back
             # Checklist evidence names the release: its target, then the rollback itself.
             assert app.checklist.get(runbook.TARGET).evidence == f"release {RELEASE} → revision 1"
             assert app.checklist.get(runbook.EXECUTE).evidence == f"helm release {RELEASE} rolled back to revision 1"
@@ -262,7 +262,7 @@ def test_missing_helm_binary_leaves_the_pane_read_only(sb):
             await pilot.pause(0.2)
             assert not isinstance(app.screen, (HelmRollbackScreen, ConfirmScreen))
             assert app.notices[-1] == sentence
-            assert RELEASE not in app.busy
+            assert not app.ledger
 
     asyncio.run(scenario())
 
@@ -290,7 +290,7 @@ def test_failed_helm_command_shows_helms_error_and_the_command(sb, helm):
             errors = [line.text for line in app.state.log if line.severity == ERROR]
             assert errors and "(command: " in errors[-1]
             await pilot.press("escape")
-            await wait_for(pilot, lambda: RELEASE not in app.busy, "the cancel")
+            await wait_for(pilot, lambda: not app.ledger, "the cancel")
 
     asyncio.run(scenario())
 
@@ -335,7 +335,7 @@ def test_read_only_refuses_a_helm_rollback_with_one_sentence():
             await pilot.pause()
             assert app.notices[-1] == ("Read-only mode: Helm rollback is disabled (restart the console without "
                                        "--read-only to act).")
-            assert not app.busy and not isinstance(app.screen, (HelmRollbackScreen, ConfirmScreen))
+            assert not app.ledger and not isinstance(app.screen, (HelmRollbackScreen, ConfirmScreen))
 
     asyncio.run(scenario())
 

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from tests.support.pilot import BACKEND, ROLLED_OUT, SIZE, confirm, ready, run, stream_texts, wait_for
-from tui import checklist as runbook
 from tui.app import RollbackConsole
+from tui.core import checklist as runbook
 from tui.incident import auditlog
 from tui.incident.recorder import IncidentSettings
 from tui.incident.session import Incident
@@ -147,7 +147,7 @@ def test_an_incident_records_exports_and_resumes_after_the_console_is_gone(sb, p
                 assert second.checklist.get(key).done, key
             assert second.checklist.get(runbook.NOTIFY).by == "alice"
             assert incident.targets == {BACKEND: str(chosen["target"].revision)}
-            assert BACKEND in second.rolled_back
+            assert BACKEND in second.ledger.rolled_back
             assert any(t.startswith("(incident) action: rolling back") for t in stream_texts(second))  # timeline
             await tick_by_hand(pilot, second, runbook.IDENTIFY)
             second.components_table.focus()

@@ -8,16 +8,18 @@ confirmation needs the namespace typed. Every wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from kubernetes import client
 
+from tests.support.fixtures import fixed_app
 from tests.support.pilot import wait_for
 from tests.support.sandbox import Kubectl, start_sandbox
-from tests.support.fixtures import fixed_app
 from tests.support.tools import DEFAULT_HELM, DEFAULT_KUBECTL, require
-from tui.app import Request, RollbackConsole
-from tui.incident.plan import CANCELLED, HELM, PENDING, ROLLED_OUT, RUNNING, STALLED
+from tui.app import RollbackConsole
+from tui.core.plan import CANCELLED, HELM, PENDING, ROLLED_OUT, RUNNING, STALLED
+from tui.core.workload import Ref
 from tui.kube.config import connect
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.plan import PlanScreen, ReadinessScreen
@@ -38,7 +40,7 @@ def image(sb, name: str) -> str:
 
 async def open_plan(pilot, app: RollbackConsole) -> PlanScreen:
     await wait_for(pilot, lambda: app.components_table.row_count >= 4 and all(
-        app.state.replicasets_of(n) for n in RUNBOOK), "the components and their ReplicaSets")
+        app.state.owned_of(Ref("Deployment", n)) for n in RUNBOOK), "the components and their ReplicaSets")
     await pilot.press("A")
     await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan screen")
     return app.screen
@@ -90,14 +92,14 @@ def test_the_plan_rolls_back_every_component_one_at_a_time(sb):
             # Each step started only after the previous one's rollout completed.
             assert plan_steps(app) == [(n, kind, ok) for n in RUNBOOK for kind, ok in
                                        (("start", None), ("outcome", True))]
-            texts = [(line.component, line.text) for line in app.state.log]
-            for earlier, later in zip(RUNBOOK, RUNBOOK[1:]):
+            texts = [(str(line.component), line.text) for line in app.state.log]
+            for earlier, later in itertools.pairwise(RUNBOOK):
                 done = texts.index((earlier, f'plan: deployment "{earlier}" successfully rolled out'))
                 begun = next(n for n, (c, t) in enumerate(texts) if c == later and t.startswith("plan: plan step"))
                 assert done < begun, (earlier, later)
             assert app.plans.message.startswith("Plan complete: done: eli-maor-backend, eli-maor-worker")
-            assert not app.busy and not app.in_flight
-            assert app.rolled_back == set(RUNBOOK)
+            assert not app.ledger
+            assert app.ledger.rolled_back == set(RUNBOOK)
 
     asyncio.run(scenario())
     assert image(sb, RUNBOOK[0]) == "ghcr.io/eli-maor/backend:v1.9.0"
@@ -131,7 +133,7 @@ def test_the_plan_stops_at_a_crashlooping_target_and_says_what_is_not_done(sb):
             assert plan_steps(app) == [(RUNBOOK[0], "start", None), (RUNBOOK[0], "outcome", True),
                                        (worker, "start", None), (worker, "outcome", False),
                                        (RUNBOOK[2], "outcome", None), (RUNBOOK[3], "outcome", None)]
-            assert not app.busy and not app.in_flight
+            assert not app.ledger
 
     asyncio.run(scenario())
     assert image(sb, worker) == "ghcr.io/eli-maor/worker:v2.0.0-crashloop"
@@ -159,7 +161,7 @@ def test_cancel_between_steps(tmp_path):
                 assert done == app.plans.cancelled_during + 1
             assert app.plans.message.startswith("Plan stopped: done: eli-maor-backend")
             assert any(e[1] == "plan" and "cancelled by the user" in e[3] for e in app.timeline_entries)
-            assert not app.busy and not app.in_flight
+            assert not app.ledger
 
     try:
         asyncio.run(scenario())
@@ -217,7 +219,7 @@ def test_read_only_and_busy_components_block_the_plan():
                          "without --read-only to act)."))
     asyncio.run(scenario(fixed_app(), "eli-maor-worker is busy: scaling eli-maor-worker is not finished; wait for "
                          "its outcome, then execute the plan.",
-                         lambda app: app.busy.update({"eli-maor-worker": Request("scale", "eli-maor-worker", 0)})))
+                         lambda app: app.ledger.start(Ref("Deployment", "eli-maor-worker"), "scaling eli-maor-worker")))
 
 
 @pytest.mark.offline

@@ -18,9 +18,11 @@ import sys
 
 from kubernetes import client
 
-from ..errors import ConsoleError, from_api_exception
-from ..kube import deployments
+from ..core.errors import ConsoleError
+from ..core.validate import validate_name
 from ..kube.config import connect
+from ..kube.endpoints import ready_endpoints
+from ..kube.errors import from_api_exception
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("service")
     args = parser.parse_args(argv)
     try:
-        deployments.validate_name(args.service)
+        validate_name(args.service)
         target = connect(args.kubeconfig, namespace=args.namespace)
         core = client.CoreV1Api(target.api)
         doing = f"reading service/{args.service}"
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             core.read_namespaced_service(args.service, target.namespace, _request_timeout=10)
         except Exception as exc:  # noqa: BLE001 - said as one sentence
             raise from_api_exception(exc, doing) from None
-        ready = deployments.ready_endpoints(target.api, target.namespace, args.service, doing)
+        ready = ready_endpoints(target.api, target.namespace, args.service, doing)
     except ConsoleError as err:
         print(f"smoke: {err.message}", file=sys.stderr)
         return 2

@@ -23,7 +23,7 @@ from pathlib import Path
 import anyio
 from pyhelm3.command import Command
 
-from ..errors import ConsoleError, one_line
+from ..core.errors import ConsoleError, one_line
 from .release import valid_namespace, valid_release_name
 
 VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")

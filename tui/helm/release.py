@@ -17,7 +17,8 @@ import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+
+from ..core.times import parse_rfc3339
 
 RELEASE_TYPE = "helm.sh/release.v1"
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -94,15 +95,6 @@ def merge_values(defaults: dict, overrides: dict) -> dict:
     return merged
 
 
-def _time(text) -> float | None:
-    if not text or not isinstance(text, str) or text.startswith("0001-01-01"):
-        return None  # Go's zero time: never set
-    # Go writes up to nine fractional digits; Python's fromisoformat takes at most six.
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
 
 
 def decode_storage(data: str | bytes) -> dict:
@@ -122,14 +114,14 @@ def from_release(doc: dict, secret: str = "") -> Revision:
     for h in doc.get("hooks") or []:
         run = h.get("last_run") or {}
         hooks.append(Hook(str(h.get("name", "")), str(h.get("kind", "")), tuple(h.get("events") or ()),
-                          str(run.get("phase") or ""), _time(run.get("started_at")), _time(run.get("completed_at"))))
+                          str(run.get("phase") or ""), parse_rfc3339(run.get("started_at")), parse_rfc3339(run.get("completed_at"))))
     name, version = meta.get("name", ""), meta.get("version", "")
     return Revision(
         release=str(doc.get("name", "")),
         namespace=str(doc.get("namespace", "")),
         revision=int(doc.get("version") or 0),
         status=str(info.get("status") or "unknown"),
-        updated=_time(info.get("last_deployed")),
+        updated=parse_rfc3339(info.get("last_deployed")),
         chart=f"{name}-{version}" if name else "",
         app_version=str(meta.get("appVersion") or ""),
         description=str(info.get("description") or ""),

@@ -30,10 +30,9 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import ConsoleError
+from ..core.errors import ConsoleError
 
 APP_DIR = "rollback-console"
 SUFFIX = ".jsonl"
@@ -61,14 +60,6 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
-def rfc3339(at: float) -> str:
-    """2026-11-26T18:53:59.123Z: UTC, millisecond precision."""
-    stamp = datetime.fromtimestamp(at, tz=UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
-
-
-def parse_rfc3339(text: str) -> float:
-    return datetime.fromisoformat(text).timestamp()  # Python 3.11 reads the Z itself
 
 
 @dataclass

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import ConsoleError
+from ..core.errors import ConsoleError
 from . import auditlog
 from . import report as reports
 from .session import Incident, find

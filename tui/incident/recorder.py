@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConsoleError, one_line
+from ..core.errors import ConsoleError, one_line
+from ..core.times import rfc3339
 from . import auditlog
 from .session import CLOSED, STARTED, Incident, find_open, log_path, validate_name
 
@@ -101,7 +102,7 @@ class Recorder:
         if items:
             body["items"] = items
         return {
-            "time": auditlog.rfc3339(self.clock()),
+            "time": rfc3339(self.clock(), millis=True),
             "user": self.user,
             "context": self.context,
             "namespace": self.namespace,

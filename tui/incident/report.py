@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from .. import checklist as runbook
+from ..core import checklist as runbook
 from .session import CLOSED, STARTED, Incident, Snapshot
 from .session import entry_time as _at
 

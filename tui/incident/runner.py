@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import anyio
 from anyio.streams.text import TextReceiveStream
 
-from ..errors import ConsoleError
+from ..core.errors import ConsoleError
 
 TIMEOUT = 300.0  # seconds before a hanging command is killed and reported
 MAX_KEPT_LINES = 200  # lines kept in the result (all of them are streamed)

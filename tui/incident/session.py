@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConsoleError
+from ..core.errors import ConsoleError
+from ..core.times import parse_rfc3339
 from . import auditlog
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -193,10 +194,7 @@ class Incident:
 
 
 def entry_time(entry: dict) -> float:
-    try:
-        return auditlog.parse_rfc3339(entry.get("time", ""))
-    except (TypeError, ValueError):
-        return 0.0
+    return parse_rfc3339(entry.get("time")) or 0.0
 
 
 @dataclass(frozen=True)

@@ -3,34 +3,56 @@
 Every failure becomes a ConsoleError with one sentence saying what is wrong
 and what to do; nothing here touches the network, so the UI can open at once
 and let the watchers find out whether the server answers.
+
+`locate()` reads the kubeconfig as YAML only (which context, namespace and
+server): the console paints its first frame with that. The kubernetes client
+is imported and built on first use of `Target.api`, which the console does on
+a worker thread.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
-from kubernetes import client, config
-from kubernetes.config.config_exception import ConfigException
 
-from ..errors import ConsoleError
+from ..core.errors import ConsoleError
+
+if TYPE_CHECKING:
+    from kubernetes import client
 
 DEFAULT_KUBECONFIG = Path("~/.kube/config")
 DEFAULT_PROD_PATTERN = r"prod"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Target:
-    """Where the console points: a context, its server and a namespace."""
+    """Where the console points: a context, its server and a namespace; `offline` when there is no cluster.
 
-    api: client.ApiClient
+    `api` is the kubernetes client, built on first use (slow: hundreds of ms to import and build, so the
+    console first uses it on a worker thread); ConsoleError when the context cannot be used."""
+
     context: str
     namespace: str
     server: str
     kubeconfig: Path
+    offline: bool = False
+    _api: client.ApiClient | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def api(self) -> client.ApiClient | None:
+        if self.offline:
+            return None
+        with self._lock:
+            if self._api is None:
+                self._api = _client(self.kubeconfig, self.context)
+            return self._api
 
     def is_production(self, pattern: str = DEFAULT_PROD_PATTERN) -> bool:
         regex = re.compile(pattern, re.IGNORECASE)
@@ -51,6 +73,21 @@ def kubeconfig_path(explicit: str | os.PathLike | None = None) -> Path:
 def connect(
     kubeconfig: str | os.PathLike | None = None, context: str | None = None, namespace: str | None = None
 ) -> Target:
+    """`locate()`, then the client built now (for commands without a UI, and tests)."""
+    target = locate(kubeconfig, context, namespace)
+    _ = target.api
+    return target
+
+
+def offline(context: str, namespace: str, server: str) -> Target:
+    """A Target without a cluster: the console shows a pre-filled state and changes nothing."""
+    return Target(context, namespace, server, Path(), offline=True)
+
+
+def locate(
+    kubeconfig: str | os.PathLike | None = None, context: str | None = None, namespace: str | None = None
+) -> Target:
+    """Which context, namespace and server, from the kubeconfig's YAML alone (no client, no network)."""
     path = kubeconfig_path(kubeconfig)
     if not path.is_file():
         raise ConsoleError(f"No kubeconfig at {path}: pass --kubeconfig or set KUBECONFIG.")
@@ -69,9 +106,24 @@ def connect(
     if name not in contexts:
         known = ", ".join(sorted(n for n in contexts if n)) or "none"
         raise ConsoleError(f"Unknown context {name!r} in {path} (known: {known}).")
+    chosen = contexts[name] if isinstance(contexts[name], dict) else {}
+    clusters = {c.get("name"): c.get("cluster") or {} for c in document.get("clusters") or [] if isinstance(c, dict)}
+    cluster = clusters.get(chosen.get("cluster"))
+    server = cluster.get("server") if isinstance(cluster, dict) else None
+    if not isinstance(server, str) or not server:
+        raise ConsoleError(f"The context {name!r} in {path} names no cluster with a server; check its "
+                           "clusters: section.")
+    ns = namespace or chosen.get("namespace") or "default"
+    if not isinstance(ns, str):
+        raise ConsoleError(f"The namespace of context {name!r} in {path} is not a name; pass -n.")
+    return Target(name, ns, server.rstrip("/"), path)
+
+
+def _client(path: Path, context: str) -> client.ApiClient:
+    from kubernetes import config
+    from kubernetes.config.config_exception import ConfigException
+
     try:
-        api = config.new_client_from_config(config_file=str(path), context=name)
+        return config.new_client_from_config(config_file=str(path), context=context)
     except (ConfigException, ValueError, TypeError, OSError) as exc:
-        raise ConsoleError(f"The context {name!r} in {path} is unusable: {str(exc).splitlines()[0]}.") from None
-    ns = namespace or contexts[name].get("namespace") or "default"
-    return Target(api=api, context=name, namespace=ns, server=api.configuration.host, kubeconfig=path)
+        raise ConsoleError(f"The context {context!r} in {path} is unusable: {str(exc).splitlines()[0]}.") from None

@@ -18,36 +18,15 @@ from dataclasses import dataclass, field
 
 import urllib3
 from kubernetes import client
-from kubernetes.watch.watch import iter_resp_lines
 from kubernetes.client.rest import ApiException
+from kubernetes.watch.watch import iter_resp_lines
 
-from ..errors import ConsoleError, from_api_exception
+from ..core.errors import ConsoleError
+from ..core.items import Changed, Health, Relisted
+from .errors import from_api_exception
 
 WATCH_SECONDS = 60  # a watch request's server-side timeout; the watcher then resumes from its resourceVersion
 BACKOFF_START, BACKOFF_MAX = 0.5, 30.0
-
-
-@dataclass(frozen=True)
-class Relisted:
-    """A full list: replaces everything known of `kind`."""
-
-    kind: str
-    objects: tuple[dict, ...]
-
-
-@dataclass(frozen=True)
-class Changed:
-    kind: str
-    type: str  # ADDED, MODIFIED, DELETED
-    obj: dict
-
-
-@dataclass(frozen=True)
-class Health:
-    kind: str
-    live: bool
-    since: float
-    error: str = ""
 
 
 @dataclass

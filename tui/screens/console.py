@@ -22,6 +22,8 @@ from widgets.helm_pane import HelmPane
 from widgets.revision_table import RevisionTable
 from widgets.rollout_stream import RolloutStream
 
+from ..workloads.registry import ADAPTERS
+
 
 @dataclass(frozen=True)
 class Key:
@@ -83,6 +85,17 @@ KEYS: list[Key] = [
     Key("I", "close_incident", "Close incident", False, INCIDENT, "close the incident (type its name)",
         "Close the incident"),
 ]
+
+
+
+def kind_keys() -> list[Key]:
+    """The kind-specific actions the workload adapters declare (an Argo Rollout's promote, abort, retry)."""
+    return [Key(a.key, f"kind_action({a.action!r})", a.verb.capitalize(), False, ACT,
+                f"{a.description} ({kind}s only)", a.description)
+            for kind, adapter in ADAPTERS.items() for a in adapter.kind_actions]
+
+
+KEYS += kind_keys()
 
 BINDING_KEYS = {"?": "question_mark", "/": "slash"}
 

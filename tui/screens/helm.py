@@ -16,8 +16,8 @@ from widgets.style import style
 from ..helm.diff import revision_diff
 from ..helm.operations import TIMEOUT, RollbackOptions
 from ..helm.release import Revision
-from .diff import DiffScreen
 from .dialog import Dialog
+from .diff import DiffScreen
 
 
 class HelmDiffScreen(DiffScreen):
@@ -67,10 +67,10 @@ class HelmRollbackScreen(Dialog[RollbackOptions | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, summary: str, dry_run: str, dry_run_ok: bool, diff: str,
-                 options: RollbackOptions = RollbackOptions(), force_flag: str = "--force") -> None:
+                 options: RollbackOptions | None = None, force_flag: str = "--force") -> None:
         super().__init__()
         self.summary, self.dry_run, self.dry_run_ok, self.diff = summary, dry_run, dry_run_ok, diff
-        self.options, self.force_flag = options, force_flag
+        self.options, self.force_flag = options or RollbackOptions(), force_flag
 
     def compose(self) -> ComposeResult:
         o = self.options

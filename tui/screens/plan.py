@@ -13,7 +13,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from tui.incident.plan import CANCELLED, FAILED, PENDING, ROLLED_OUT, RUNNING, SKIPPED, STALLED, Plan
+from tui.core.plan import CANCELLED, FAILED, PENDING, ROLLED_OUT, RUNNING, SKIPPED, STALLED, Plan
 from widgets.style import style
 
 STATE_STYLE = {PENDING: "", RUNNING: "Progressing", ROLLED_OUT: "Complete", SKIPPED: "Complete",

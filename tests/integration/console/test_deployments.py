@@ -13,6 +13,7 @@ import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from kubernetes import client, config, watch
@@ -20,9 +21,16 @@ from kubernetes.client.exceptions import ApiException
 
 from tests.support.sandbox import Kubectl, SandboxProcess, start_sandbox, wait_for
 from tests.support.tools import KUBECTL
-from tui.errors import ConsoleError, from_api_exception
-from tui.kube import deployments as dep
-from tui.kube.operations import Operation, Outcome
+from tui.core import names, times
+from tui.core.errors import ConsoleError
+from tui.core.operations import Operation, Outcome
+from tui.kube.errors import from_api_exception
+from tui.workloads.deployment import diff, execute, history, status
+from tui.workloads.deployment import plan as planner
+
+# The Deployment adapter's functions, by the names kubectl's helpers have.
+dep = SimpleNamespace(**{**vars(names), **vars(times), **vars(history), **vars(diff), **vars(status), **vars(planner),
+                         **vars(execute)})
 
 NS = "production"
 BACKEND, WORKER, BEAT, FRONTEND = "eli-maor-backend", "eli-maor-worker", "eli-maor-beat", "eli-maor-frontend"

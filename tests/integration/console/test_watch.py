@@ -7,11 +7,12 @@ import time
 import pytest
 from kubernetes import client
 
+from kube_sandbox.process import SandboxProcess
 from tests.support.sandbox import start_sandbox
+from tui.core.items import Changed, Health, Relisted
 from tui.kube import watch as kwatch
 from tui.kube.config import connect
-from tui.kube.watch import Changed, Health, Relisted, Source, WatchHub, namespaced_sources
-from kube_sandbox.process import SandboxProcess
+from tui.kube.watch import Source, WatchHub, namespaced_sources
 
 NS = "production"
 
@@ -113,7 +114,7 @@ def test_an_expired_resource_version_asks_for_a_relist(tmp_path):
      "Unknown context 'nope'"),
 ])
 def test_bad_kubeconfigs_are_one_sentence(tmp_path, kubeconfig_text, message):
-    from tui.errors import ConsoleError
+    from tui.core.errors import ConsoleError
 
     path = tmp_path / "kc"
     path.write_text(kubeconfig_text)

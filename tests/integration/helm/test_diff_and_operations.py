@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.helm_release import MANIFEST_V1, release
 from tests.support.tools import HELM, require
-from tui.errors import ConsoleError
+from tui.core.errors import ConsoleError
 from tui.helm.diff import (
     MASK,
     SECRETS_DIFFER,

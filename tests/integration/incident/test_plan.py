@@ -9,8 +9,7 @@ import copy
 import pytest
 
 from tests.support.fixtures import fixed_state
-from tui.helm.release import DEPLOYED, FAILED, SUPERSEDED, ReleaseHistory, Revision
-from tui.incident.plan import (
+from tui.core.plan import (
     CANCELLED,
     HELM,
     HELM_RELEASE_ANNOTATION,
@@ -25,6 +24,9 @@ from tui.incident.plan import (
     build_plan,
     runbook_order,
 )
+from tui.core.workload import Ref
+from tui.helm.release import DEPLOYED, FAILED, SUPERSEDED, ReleaseHistory, Revision
+from tui.workloads.registry import READERS
 
 BACKEND, WORKER, BEAT, FRONTEND = (f"eli-maor-{c}" for c in ("backend", "worker", "beat", "frontend"))
 RUNBOOK = [BACKEND, WORKER, BEAT, FRONTEND]
@@ -41,7 +43,7 @@ def deployments(state, released: tuple[str, ...] = (), release: str = "eli-maor"
         (d["metadata"].get("annotations") or {}).pop(HELM_RELEASE_ANNOTATION, None)
     for name in released:
         objects[name]["metadata"].setdefault("annotations", {})[HELM_RELEASE_ANNOTATION] = release
-    return objects
+    return {Ref("Deployment", name): d for name, d in objects.items()}
 
 
 # ---- order ---------------------------------------------------------------------------------------
@@ -57,7 +59,7 @@ def test_configured_order_comes_first_and_unknown_names_are_ignored():
 
 
 def test_plan_steps_follow_the_configured_order(state):
-    plan = build_plan("production", deployments(state), state.replicasets_of, [WORKER, BACKEND])
+    plan = build_plan("production", deployments(state), state.owned_of, READERS, [WORKER, BACKEND])
     assert [s.name for s in plan.steps] == [WORKER, BACKEND, BEAT, FRONTEND]
     assert all(s.kind == KUBECTL and s.state == PENDING for s in plan.steps)
 
@@ -66,7 +68,7 @@ def test_plan_steps_follow_the_configured_order(state):
 
 
 def test_each_step_targets_the_previous_revision_with_images(state):
-    plan = build_plan("production", deployments(state), state.replicasets_of)
+    plan = build_plan("production", deployments(state), state.owned_of, READERS)
     backend = plan.steps[0]
     assert (backend.name, backend.current, backend.target) == (BACKEND, 5, 4)
     assert backend.revisions == (1, 3, 4, 5)  # 2 was renumbered to 4 by the release's rollback
@@ -76,7 +78,7 @@ def test_each_step_targets_the_previous_revision_with_images(state):
 
 
 def test_target_edits_are_validated(state):
-    plan = build_plan("production", deployments(state), state.replicasets_of)
+    plan = build_plan("production", deployments(state), state.owned_of, READERS)
     assert plan.set_target(0, "five") == "Give a revision number, e.g. 4."
     assert plan.set_target(0, "5") == ("Revision 5 is the current one of eli-maor-backend; choose an older or "
                                        "another revision.")
@@ -103,7 +105,7 @@ def history() -> ReleaseHistory:
 
 def test_a_helm_release_is_one_step_where_its_first_deployment_comes(state):
     released = (WORKER, BEAT)  # backend and frontend are outside the release: kubectl steps
-    plan = build_plan("production", deployments(state, released), state.replicasets_of, release="eli-maor",
+    plan = build_plan("production", deployments(state, released), state.owned_of, READERS, release="eli-maor",
                       helm_history=history())
     assert [(s.kind, s.name) for s in plan.steps] == [(KUBECTL, BACKEND), (HELM, "eli-maor"), (KUBECTL, FRONTEND)]
     helm = plan.steps[1]
@@ -115,13 +117,13 @@ def test_a_helm_release_is_one_step_where_its_first_deployment_comes(state):
 
 
 def test_deployments_of_another_release_stay_kubectl_steps(state):
-    plan = build_plan("production", deployments(state, (WORKER,), release="other"), state.replicasets_of,
+    plan = build_plan("production", deployments(state, (WORKER,), release="other"), state.owned_of, READERS,
                       release="eli-maor", helm_history=history())
     assert [s.kind for s in plan.steps] == [KUBECTL] * 4 and plan.release == ""
 
 
 def test_a_helm_step_without_history_is_planned_but_unavailable(state):
-    plan = build_plan("production", deployments(state, tuple(RUNBOOK)), state.replicasets_of, release="eli-maor")
+    plan = build_plan("production", deployments(state, tuple(RUNBOOK)), state.owned_of, READERS, release="eli-maor")
     (step,) = plan.steps
     assert step.kind == HELM and step.covers == tuple(RUNBOOK)
     assert step.unavailable.startswith("No target: the history of Helm release eli-maor is not loaded yet")
@@ -142,7 +144,7 @@ class Scripted(Backend):
         self.calls.append(f"rollback {step.name}")
         return self.outcomes.get(step.name, ("ok", True, f"deployment.apps/{step.name} rolled back", "cmd"))
 
-    def status(self, name):
+    def status(self, name, kind="Deployment"):
         self.calls.append(f"status {name}")
         queue = self.readings[name]
         return queue.pop(0) if len(queue) > 1 else queue[0]
@@ -178,7 +180,7 @@ def run(plan, backend, cancel_after: str = "", stall_after: float = 30.0):
 
 
 def test_steps_run_one_at_a_time_each_waiting_for_its_rollout(state):
-    plan = build_plan("production", deployments(state), state.replicasets_of)
+    plan = build_plan("production", deployments(state), state.owned_of, READERS)
     backend = Scripted({n: [WAIT, WAIT, DONE] for n in RUNBOOK})
     summary, events = run(plan, backend)
     # Never a rollback before the previous step's rollout is done.
@@ -193,7 +195,7 @@ def test_steps_run_one_at_a_time_each_waiting_for_its_rollout(state):
 
 
 def test_a_progress_deadline_stops_the_plan_and_says_what_is_not_done(state):
-    plan = build_plan("production", deployments(state), state.replicasets_of)
+    plan = build_plan("production", deployments(state), state.owned_of, READERS)
     stalled = ('deployment "eli-maor-worker" exceeded its progress deadline', False, True, (1,))
     backend = Scripted({BACKEND: [DONE], WORKER: [WAIT, stalled], BEAT: [DONE], FRONTEND: [DONE]})
     summary, events = run(plan, backend)
@@ -206,7 +208,7 @@ def test_a_progress_deadline_stops_the_plan_and_says_what_is_not_done(state):
 
 
 def test_no_progress_within_the_stall_time_is_a_stall(state):
-    plan = build_plan("production", deployments(state), state.replicasets_of)
+    plan = build_plan("production", deployments(state), state.owned_of, READERS)
     backend = Scripted({BACKEND: [WAIT], WORKER: [DONE], BEAT: [DONE], FRONTEND: [DONE]})
     run(plan, backend, stall_after=5)
     assert plan.steps[0].state == STALLED
@@ -215,7 +217,7 @@ def test_no_progress_within_the_stall_time_is_a_stall(state):
 
 
 def test_a_failed_rollback_stops_the_plan(state):
-    plan = build_plan("production", deployments(state), state.replicasets_of)
+    plan = build_plan("production", deployments(state), state.owned_of, READERS)
     refused = ("failed", False, "you cannot rollback a paused deployment; resume it first", "cmd")
     backend = Scripted({n: [DONE] for n in RUNBOOK}, {WORKER: refused})
     summary, _ = run(plan, backend)
@@ -225,7 +227,7 @@ def test_a_failed_rollback_stops_the_plan(state):
 
 
 def test_a_step_already_at_its_target_is_skipped_and_the_plan_goes_on(state):
-    plan = build_plan("production", deployments(state), state.replicasets_of)
+    plan = build_plan("production", deployments(state), state.owned_of, READERS)
     noop = ("noop", True, "deployment.apps/eli-maor-backend skipped rollback", "cmd")
     backend = Scripted({n: [DONE] for n in RUNBOOK}, {BACKEND: noop})
     run(plan, backend)
@@ -233,7 +235,7 @@ def test_a_step_already_at_its_target_is_skipped_and_the_plan_goes_on(state):
 
 
 def test_cancel_lets_the_running_step_finish_and_cancels_the_rest(state):
-    plan = build_plan("production", deployments(state), state.replicasets_of)
+    plan = build_plan("production", deployments(state), state.owned_of, READERS)
     backend = Scripted({n: [WAIT, DONE] for n in RUNBOOK})
     summary, events = run(plan, backend, cancel_after=WORKER)
     assert [s.state for s in plan.steps] == [ROLLED_OUT, ROLLED_OUT, CANCELLED, CANCELLED]
@@ -243,7 +245,7 @@ def test_cancel_lets_the_running_step_finish_and_cancels_the_rest(state):
 
 
 def test_an_unavailable_step_fails_without_running_anything(state):
-    plan = build_plan("production", deployments(state, tuple(RUNBOOK)), state.replicasets_of, release="eli-maor")
+    plan = build_plan("production", deployments(state, tuple(RUNBOOK)), state.owned_of, READERS, release="eli-maor")
     backend = Scripted({})
     summary, _ = run(plan, backend)
     assert backend.calls == [] and plan.steps[0].state == "failed"
@@ -256,7 +258,7 @@ def test_an_unavailable_step_fails_without_running_anything(state):
 
 def test_config_order_and_stall_after(tmp_path):
     from tui.appconfig import load
-    from tui.errors import ConsoleError
+    from tui.core.errors import ConsoleError
 
     path = tmp_path / "app.yaml"
     path.write_text("application: eli-maor\ncomponents: [{name: eli-maor-backend}, {name: eli-maor-beat}]\n"

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.sandbox import Kubectl, start_sandbox
-from tests.support.tools import DEFAULT_KUBECTL, HELM, REPO_ROOT, require
 from kube_sandbox import helm_seed
 from kube_sandbox.helm_storage import release_from_secret, secret_name
+from tests.support.sandbox import Kubectl, start_sandbox
+from tests.support.tools import DEFAULT_KUBECTL, HELM, REPO_ROOT, require
 
 NS = "production"
 RELEASE = "eli-maor"

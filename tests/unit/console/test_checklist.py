@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.checklist import EXECUTE, RUNBOOK_CHECKLIST, Checklist
+from tui.core.checklist import EXECUTE, RUNBOOK_CHECKLIST, Checklist
 
 RUNBOOK = """\
 # Rollback Strategy

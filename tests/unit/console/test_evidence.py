@@ -13,11 +13,12 @@ from pathlib import Path
 import anyio
 import pytest
 
-from tui import checklist as runbook
 from tui.appconfig import DEFAULT_LOG_ERROR_PATTERNS, load
-from tui.errors import ConsoleError
-from tui.incident import evidence, runner
-from tui.incident.evidence import Verdict
+from tui.core import checklist as runbook
+from tui.core import evidence
+from tui.core.errors import ConsoleError
+from tui.core.evidence import Verdict
+from tui.incident import runner
 
 PY = sys.executable
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tui.kube.watch import Changed, Health, Relisted
 from kube_sandbox.api import STRATEGIC_PATCH
 from kube_sandbox.cluster import Sandbox
 from kube_sandbox.resources import DEPLOYMENT, EVENT, POD, REPLICASET
 from kube_sandbox.store import Change
-from tui.state import ClusterState, human_age, image_tag
+from tui.core.items import Changed, Health, Relisted
+from tui.core.state import ClusterState, image_tag
+from tui.core.times import human_age
+from tui.core.workload import Ref
+from tui.workloads.registry import READERS
 
 NS = "production"
 KINDS = {DEPLOYMENT.key: "Deployment", REPLICASET.key: "ReplicaSet", POD.key: "Pod", EVENT.key: "Event"}
@@ -20,7 +23,7 @@ ORDER = ["eli-maor-backend", "eli-maor-worker", "eli-maor-beat", "eli-maor-front
 def world():
     """A seeded sandbox and a state that has listed it, then follows its changes."""
     sandbox = Sandbox("eli-maor")
-    state = ClusterState(NS, clock=lambda: 1_800_000_000.0, order=ORDER)
+    state = ClusterState(NS, READERS, clock=lambda: 1_800_000_000.0, order=ORDER)
     state.apply(Relisted(kind, tuple(sandbox.api.list(rt, NS)))
                 for rt, kind in ((DEPLOYMENT, "Deployment"), (REPLICASET, "ReplicaSet"), (POD, "Pod"), (EVENT, "Event")))
     changes: list = []
@@ -47,7 +50,7 @@ def test_components_in_configured_order_with_status(world):
 
 def test_revisions_newest_first_with_current_marker_and_pods(world):
     _, state, _ = world
-    revisions = state.revisions("eli-maor-backend")
+    revisions = state.revisions(Ref("Deployment", "eli-maor-backend"))
     # The seed's helm rollback brought revision 2's ReplicaSet back as 4.
     assert [r.revision for r in revisions] == [4, 3, 1]
     assert [r.current for r in revisions] == [True, False, False]
@@ -62,13 +65,13 @@ def test_a_rollout_streams_kubectl_wording_and_events(world):
     sandbox.api.patch(DEPLOYMENT, NS, "eli-maor-backend", STRATEGIC_PATCH, patch)
     sandbox.settle()
     dirty = state.apply(changes)
-    assert "eli-maor-backend" in dirty
-    texts = [line.text for line in state.lines("eli-maor-backend")]
+    assert Ref("Deployment", "eli-maor-backend") in dirty
+    texts = [line.text for line in state.lines(Ref("Deployment", "eli-maor-backend"))]
     assert 'Waiting for deployment "eli-maor-backend" rollout to finish: 1 out of 2 new replicas have been updated...' in texts
     assert texts.count('deployment "eli-maor-backend" successfully rolled out') == 1
     assert any(t.startswith("ScalingReplicaSet: Scaled up replica set eli-maor-backend-") for t in texts)
-    assert state.component("eli-maor-backend").revision == "5"
-    assert state.lines("eli-maor-worker") == []
+    assert state.component(Ref("Deployment", "eli-maor-backend")).revision == "5"
+    assert state.lines(Ref("Deployment", "eli-maor-worker")) == []
 
 
 def test_crashloop_is_degraded_then_stalled(world):
@@ -79,11 +82,11 @@ def test_crashloop_is_degraded_then_stalled(world):
     sandbox.clock.advance(60)
     state.apply(changes)
     changes.clear()
-    assert state.component("eli-maor-backend").status == "Degraded"
+    assert state.component(Ref("Deployment", "eli-maor-backend")).status == "Degraded"
     sandbox.clock.advance(700)
     state.apply(changes)
-    assert state.component("eli-maor-backend").status == "Stalled"
-    errors = [line for line in state.lines("eli-maor-backend") if line.severity == "error"]
+    assert state.component(Ref("Deployment", "eli-maor-backend")).status == "Stalled"
+    errors = [line for line in state.lines(Ref("Deployment", "eli-maor-backend")) if line.severity == "error"]
     assert any("exceeded its progress deadline" in line.text for line in errors)
     assert any(line.text.startswith("BackOff: Back-off restarting failed container") for line in errors)
 
@@ -94,8 +97,8 @@ def test_scaled_down_and_paused_words(world):
     sandbox.api.patch(DEPLOYMENT, NS, "eli-maor-worker", STRATEGIC_PATCH, {"spec": {"paused": True}})
     sandbox.settle()
     state.apply(changes)
-    assert state.component("eli-maor-beat").status == "Scaled down"
-    assert state.component("eli-maor-worker").status == "Paused"
+    assert state.component(Ref("Deployment", "eli-maor-beat")).status == "Scaled down"
+    assert state.component(Ref("Deployment", "eli-maor-worker")).status == "Paused"
 
 
 def test_watch_health_keeps_the_time_it_went_down(world):

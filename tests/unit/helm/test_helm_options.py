@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tui.appconfig import load
-from tui.errors import ConsoleError
+from tui.core.errors import ConsoleError
 
 ROOT = Path(__file__).resolve().parents[3]
 

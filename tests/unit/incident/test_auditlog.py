@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.errors import ConsoleError
+from tui.core.errors import ConsoleError
+from tui.core.times import rfc3339
 from tui.incident import auditlog
 from tui.incident.auditlog import AuditLog
 
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def entry(n: int, **extra) -> dict:
-    return {"time": auditlog.rfc3339(1_800_000_000 + n), "user": "alice", "kind": "note", "component": "",
+    return {"time": rfc3339(1_800_000_000 + n, millis=True), "user": "alice", "kind": "note", "component": "",
             "text": f"entry {n}", "command": "", "ok": None, "payload": extra}
 
 
@@ -72,7 +73,7 @@ def test_the_file_mode_holds_under_a_permissive_umask(tmp_path):
 
 def test_create_refuses_an_existing_log_in_one_sentence(tmp_path):
     AuditLog.create(tmp_path / "x.jsonl").close()
-    with pytest.raises(ConsoleError, match="already exists at .*x.jsonl; choose another incident name"):
+    with pytest.raises(ConsoleError, match=r"already exists at .*x.jsonl; choose another incident name"):
         AuditLog.create(tmp_path / "x.jsonl")
 
 
@@ -179,13 +180,14 @@ def test_a_short_write_is_finished_and_a_failed_one_said_in_one_sentence(tmp_pat
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from tui.incident.auditlog import AuditLog, rfc3339
+    from tui.core.times import rfc3339
+    from tui.incident.auditlog import AuditLog
     log = AuditLog.create(Path(sys.argv[1]), sync=sys.argv[2])
     print("ready", flush=True)
     n = 0
     while True:
         n += 1
-        log.append({"time": rfc3339(1.8e9 + n), "user": "alice", "kind": "note", "component": "backend",
+        log.append({"time": rfc3339(1.8e9 + n, millis=True), "user": "alice", "kind": "note", "component": "backend",
                     "text": "x" * (n % 700), "command": "kubectl rollout undo deployment/backend", "ok": True,
                     "payload": {"n": n}})
 """)
@@ -224,7 +226,7 @@ def test_a_second_writer_on_the_same_log_is_refused_until_the_first_lets_go(tmp_
     path = tmp_path / "x.jsonl"
     first = AuditLog.create(path)
     first.append(entry(1))
-    with pytest.raises(ConsoleError, match="x.jsonl is being written by another console on this machine"):
+    with pytest.raises(ConsoleError, match=r"x.jsonl is being written by another console on this machine"):
         AuditLog.open(path)
     first.close()
     second, _ = AuditLog.open(path)

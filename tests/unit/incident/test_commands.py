@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tui import checklist as runbook
+from tui.core import checklist as runbook
 from tui.incident.recorder import IncidentSettings, Recorder
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.support.fixtures import fixed_state
-from tui.kube.readiness import check, check_all, role_of
+from tui.core.readiness import check, check_all, role_of
+from tui.core.workload import Ref
 
 
 def good(role: str) -> dict:
@@ -112,4 +113,4 @@ def test_change_cause_on_recent_revisions():
 def test_the_fixed_fixture_is_ready():
     # The snapshot fixture has no warnings: the Components table's marker leaves its rendering alone.
     state = fixed_state()[0]
-    assert check_all(state.objects["Deployment"], state.replicasets_of) == {n: [] for n in state.objects["Deployment"]}
+    assert check_all(state.objects["Deployment"], lambda n: state.owned_of(Ref("Deployment", n))) == {n: [] for n in state.objects["Deployment"]}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui import checklist as runbook
-from tui.errors import ConsoleError
+from tui.core import checklist as runbook
+from tui.core.errors import ConsoleError
 from tui.incident import auditlog, report
 from tui.incident.recorder import PENDING_LIMIT, IncidentSettings, Recorder
 from tui.incident.session import Incident, find, find_open, incidents, validate_name
@@ -135,7 +135,7 @@ def test_a_second_incident_while_one_is_open_and_a_duplicate_name_are_refused(tm
     with pytest.raises(ConsoleError, match="Incident INC-4 is already open; close it"):
         rec.start("INC-5")
     rec.close_incident()
-    with pytest.raises(ConsoleError, match="already exists .*choose another incident name"):
+    with pytest.raises(ConsoleError, match=r"already exists .*choose another incident name"):
         rec.start("INC-4")
 
 

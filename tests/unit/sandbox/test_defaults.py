@@ -151,7 +151,7 @@ def test_container_env_lifecycle_and_volumes():
         {"name": "scratch", "emptyDir": {}},
         {"name": "conf", "configMap": {"name": "web", "defaultMode": 420, "optional": True}},
         {"name": "tls", "secret": {"secretName": "web-tls", "defaultMode": 420}}])
-    assert list(pod_spec)[0] == "volumes"
+    assert next(iter(pod_spec)) == "volumes"
 
 
 def test_pod_gets_pod_only_defaults_and_what_admission_adds():

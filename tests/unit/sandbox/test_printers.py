@@ -1,17 +1,17 @@
 """Server-side printing: columns and cells as a Kubernetes 1.35 apiserver serves them."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from kube_sandbox.printers import human_duration, table
 
-NOW = datetime(2026, 11, 26, 16, 0, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 11, 26, 16, 0, 0, tzinfo=UTC).timestamp()
 
 
 def ago(seconds: float) -> str:
     """The RFC3339 timestamp `seconds` before NOW."""
-    return datetime.fromtimestamp(NOW - seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(NOW - seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def cells(group: str, resource: str, obj: dict) -> list:

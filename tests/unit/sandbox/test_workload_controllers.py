@@ -792,7 +792,8 @@ def test_a_new_kubelet_adopts_pods_an_earlier_one_started(env: Env) -> None:
 
 def test_events_expire_after_an_hour_of_simulated_time():
     from kube_sandbox.cluster import Sandbox
-    from kube_sandbox.resources import DEPLOYMENT, EVENT as EVENTS
+    from kube_sandbox.resources import DEPLOYMENT
+    from kube_sandbox.resources import EVENT as EVENTS
 
     sandbox = Sandbox("eli-maor")
     # The seed's releases were days ago: their events are gone, as on a real cluster.

@@ -1,7 +1,7 @@
 """Roll back every component: the plan (steps in order, each with a target) and its executor.
 
 Plain Python, no Textual. `build_plan()` turns what the console knows (the
-Deployments and their ReplicaSets, the Helm release's history when one is
+workloads and the objects their revisions are, read through each kind's reader, the Helm release's history when one is
 configured) into ordered Steps: one per Deployment (kubectl rollout undo),
 except that the Deployments a Helm release manages are ONE step (helm
 rollback), placed where the first of them comes in the order.
@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..kube.deployments import REVISION, rollout_status
-from ..kube.deployments import revisions as history_of
-from ..kube.readiness import ROLES, role_of
+from .names import HELM_RELEASE_ANNOTATION
+from .readiness import ROLES, role_of
+from .workload import Ref, WorkloadReader
 
-HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 KUBECTL, HELM = "kubectl", "helm"
 
 PENDING, RUNNING, ROLLED_OUT, FAILED, STALLED, SKIPPED, CANCELLED = (
@@ -47,6 +46,7 @@ class Step:
     message: str = ""  # the last thing said about this step
     unavailable: str = ""  # why the step cannot run (one sentence), "" when it can
     target_images: dict[int, str] = field(default_factory=dict)  # revision -> its image tags
+    workload: str = "Deployment"  # a kubectl step's kind
 
     @property
     def label(self) -> str:
@@ -56,7 +56,7 @@ class Step:
         """The command this step equals (for the reader and the audit log; never run as a string)."""
         if self.kind == HELM:
             return ["helm", "rollback", self.name, str(self.target), "-n", namespace]
-        return ["kubectl", "rollout", "undo", f"deployment/{self.name}", f"--to-revision={self.target}",
+        return ["kubectl", "rollout", "undo", f"{self.workload.lower()}/{self.name}", f"--to-revision={self.target}",
                 "-n", namespace]
 
     def target_problem(self, text: str) -> str | None:
@@ -136,16 +136,16 @@ def _released_by(deployment: dict, release: str) -> bool:
     return bool(release) and annotations.get(HELM_RELEASE_ANNOTATION) == release
 
 
-def _kubectl_step(name: str, deployment: dict, replicasets: list[dict]) -> Step:
-    history = history_of(deployment, replicasets)
+def _kubectl_step(reader: WorkloadReader, name: str, obj: dict, owned: list[dict]) -> Step:
+    history = reader.revisions(obj, owned)
     try:
-        current = int(((deployment.get("metadata") or {}).get("annotations") or {}).get(REVISION, "0"))
+        current = int(reader.revision(obj) or "0")
     except ValueError:
         current = 0
     numbers = tuple(r.number for r in history)
     older = [n for n in numbers if n != current]
     step = Step(KUBECTL, name, (name,), current, older[-1] if older else 0, numbers,
-                target_images={r.number: _tags(r.images) for r in history})
+                target_images={r.number: _tags(r.images) for r in history}, workload=reader.kind)
     if not older:
         step.unavailable = f"No target: {name} has no other revision to roll back to."
     step.images = _images_line(step)
@@ -172,17 +172,20 @@ def _helm_step(release: str, covers: list[str], helm_history) -> Step:
     return step
 
 
-def build_plan(namespace: str, deployments: dict[str, dict], replicasets_of: Callable[[str], list[dict]],
-               order: Sequence[str] = (), release: str = "", helm_history=None) -> Plan:
-    """The plan from what the console knows; `order` is the configured order (may be empty)."""
+def build_plan(namespace: str, workloads: dict[Ref, dict], owned_of: Callable[[Ref], list[dict]],
+               readers: Mapping[str, WorkloadReader], order: Sequence[str] = (), release: str = "",
+               helm_history=None) -> Plan:
+    """The plan from what the console knows; `order` is the configured order of names (may be empty)."""
     steps: list[Step] = []
-    helm_covers = [n for n in runbook_order(deployments, order) if _released_by(deployments[n], release)]
-    for name in runbook_order(deployments, order):
-        if name in helm_covers:
-            if name == helm_covers[0]:
+    by_name = {ref.name: ref for ref in workloads}
+    ordered = [by_name[n] for n in runbook_order(by_name, order)]
+    helm_covers = [ref.name for ref in ordered if _released_by(workloads[ref], release)]
+    for ref in ordered:
+        if ref.name in helm_covers:
+            if ref.name == helm_covers[0]:
                 steps.append(_helm_step(release, helm_covers, helm_history))
             continue
-        steps.append(_kubectl_step(name, deployments[name], list(replicasets_of(name))))
+        steps.append(_kubectl_step(readers[ref.kind], ref.name, workloads[ref], list(owned_of(ref))))
     return Plan(namespace, steps, release if helm_covers else "")
 
 
@@ -212,8 +215,8 @@ class Backend:
         """Start the rollback: (outcome: "ok" | "noop" | "failed", ok, message, command line)."""
         raise NotImplementedError
 
-    def status(self, name: str) -> tuple[str, bool, bool, tuple]:
-        """(rollout status message, done, error, progress key) of one Deployment, read now."""
+    def status(self, name: str, kind: str = "Deployment") -> tuple[str, bool, bool, tuple]:
+        """(rollout status message, done, error, progress key) of one workload, read now."""
         raise NotImplementedError
 
 
@@ -304,7 +307,7 @@ class PlanExecutor:
         last_key, last_change, last_message = None, self.clock(), ""
         while True:
             try:
-                message, done, error, key = self.backend.status(name)
+                message, done, error, key = self.backend.status(name, step.workload)
             except Exception as exc:  # noqa: BLE001 - a ConsoleError carries its sentence; anything else is a bug
                 said = getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}"
                 return False, f"Reading the rollout of {name} failed ({said}); the plan stopped here, check it with kubectl."
@@ -324,10 +327,10 @@ class PlanExecutor:
             self.sleep(self.poll)
 
 
-def status_of(deployment: dict) -> tuple[str, bool, bool, tuple]:
+def status_of(reader: WorkloadReader, obj: dict) -> tuple[str, bool, bool, tuple]:
     """rollout_status plus what counts as progress (the replica counts and the revision)."""
-    message, done, error = rollout_status(deployment)
-    status = deployment.get("status") or {}
+    message, done, error = reader.rollout_status(obj)
+    status = obj.get("status") or {}
     key = (status.get("updatedReplicas", 0), status.get("readyReplicas", 0), status.get("availableReplicas", 0),
            status.get("replicas", 0), status.get("observedGeneration", 0))
     return message, done, error, key

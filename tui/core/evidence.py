@@ -12,7 +12,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..state import pod_summary
+from .state import pod_summary
+
+# How much of each container's log the log scan reads (the checklist's "no errors in recent logs").
+TAIL_LINES = 500  # per container: "recent" logs
+SINCE_SECONDS = 900  # and no older than this
 
 
 @dataclass(frozen=True)

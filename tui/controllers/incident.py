@@ -1,11 +1,9 @@
-"""The console's incident keys and hooks (the one Textual-aware module of this package).
+"""The console's incidents: `i` starts one (asks its name), `I` closes it, `e` previews the report and writes it.
 
-`IncidentActions` is mixed into RollbackConsole: `i` starts an incident (asks
-its name), `I` closes it, `e` previews the report and writes it; on start the
-open incident of this context and namespace is resumed. The app calls
-`_incident_init()` at the end of its __init__, `resume_incident()` when ready,
-`incident_lines()` with new Rollout lines, `close_incident_log()` on unmount,
-and `record()` delegates to `self.incidents.record()`.
+On start the open incident of this context and namespace is resumed. The
+console calls `resume_incident()` when ready, `incident_lines()` with new
+Rollout lines, `close_incident_log()` on unmount, and its `record()` delegates
+to `record_entry()`. Takes the Console protocol (console.py), never the App.
 
 Writes happen on the UI loop: one os.write of a line is microseconds (the
 fsync runs on the log's own thread, see auditlog), and the report is a few
@@ -17,14 +15,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import checklist as runbook
-from ..errors import ConsoleError, one_line
+from widgets.checklist_sidebar import ChecklistSidebar
+
+from ..core import checklist as runbook
+from ..core.errors import ConsoleError, one_line
+from ..core.state import INFO, LogLine
+from ..core.workload import Ref
+from ..incident import report
+from ..incident.recorder import IncidentSettings, Recorder
+from ..incident.session import entry_time, log_path, validate_name
 from ..screens.prompt import PromptScreen
 from ..screens.report import ReportScreen
-from ..state import INFO, LogLine
-from . import report
-from .recorder import IncidentSettings, Recorder
-from .session import entry_time, log_path, validate_name
+from .console import Console
 
 # Entry kinds worth replaying into the Rollout stream on resume (the timeline as it was).
 REPLAYED = {"incident-started", "action", "outcome", "tick", "untick", "target", "export", "note", "plan-step",
@@ -34,14 +36,11 @@ REPLAYED = {"incident-started", "action", "outcome", "tick", "untick", "target",
 PREVIEW_ROWS = 40  # timeline rows and commands in the preview: a long table would take seconds to lay out
 
 
-class IncidentActions:
-    """Mixin for RollbackConsole; uses its state, checklist, clock, sidebar, _say and _refuse."""
-
-    incidents: Recorder
-
-    def _incident_init(self, settings: IncidentSettings | None) -> None:
-        self.incidents = Recorder(settings or IncidentSettings(), self.target.context, self.target.namespace,
-                                  clock=self.clock, snapshot=self.snapshot_components, checklist=self.checklist)
+class IncidentController:
+    def __init__(self, console: Console, settings: IncidentSettings | None) -> None:
+        self.console = console
+        self.incidents = Recorder(settings or IncidentSettings(), console.target.context, console.target.namespace,
+                                  clock=console.clock, snapshot=self.snapshot_components, checklist=console.checklist)
         self._sync_error_said = ""
         self._rollout_recorded: set[str] = set()  # rolled-back components whose completion is in the log
 
@@ -49,7 +48,9 @@ class IncidentActions:
 
     def snapshot_components(self, component: str | None) -> dict:
         """Revision and images of one component (None: every component) as the console sees them now."""
-        views = [self.state.component(component)] if component else self.state.components()
+        state = self.console.state
+        ref = state.ref_named(component) if component else None
+        views = ([state.component(ref)] if ref is not None else []) if component else state.components()
         return {v.name: {"revision": v.revision, "images": list(v.images)} for v in views if v is not None}
 
     def record_entry(self, kind: str, component: str, text: str, command: str = "", ok: bool | None = None,
@@ -59,29 +60,29 @@ class IncidentActions:
         try:
             entry = self.incidents.record(kind, component, text, command, ok, payload)
         except ConsoleError as err:
-            self._say(err.message, severity="error")
+            self.console.say(err.message, severity="error")
             return None
         log = self.incidents.log
         if log is not None and log.sync_error and log.sync_error != self._sync_error_said:
             self._sync_error_said = log.sync_error
-            self._say(log.sync_error, severity="warning")
+            self.console.say(log.sync_error, severity="warning")
         return entry
 
     def incident_lines(self, lines: list[LogLine]) -> None:
         """A rolled-back component's rollout completed: the timeline says so (with its snapshot)."""
         for line in lines:
-            name = line.component
-            if (name in self.rolled_back and name not in self._rollout_recorded
+            name = str(line.component)
+            if (name in self.console.ledger.rolled_back and name not in self._rollout_recorded
                     and line.text.endswith("successfully rolled out")):
                 self._rollout_recorded.add(name)
-                self.record(report.ROLLOUT_DONE, name, line.text, ok=True)
+                self.console.record(report.ROLLOUT_DONE, name, line.text, ok=True)
 
     # ---- i: start -------------------------------------------------------------------------------
 
     def action_incident(self) -> None:
         if self.incidents.open:
             incident = self.incidents.incident
-            self._refuse(f"Incident {incident.name} is open (started {report.when(incident.started)} UTC); "
+            self.console.refuse(f"Incident {incident.name} is open (started {report.when(incident.started)} UTC); "
                          "press I to close it before starting another.")
             return
         directory = self.incidents.directory
@@ -99,7 +100,7 @@ class IncidentActions:
             if text is not None:
                 self.start_incident(text)
 
-        self.push_screen(PromptScreen(
+        self.console.ask(PromptScreen(
             "Start an incident", "Name the incident (e.g. INC-2041). From now on every action, outcome and "
             "checklist tick is written to its audit log.", "", "INC-2041", valid), answered)
 
@@ -107,17 +108,17 @@ class IncidentActions:
         try:
             incident = self.incidents.start(name)
         except ConsoleError as err:
-            self._refuse(err.message)
+            self.console.refuse(err.message)
             return False
         self._show_incident()
-        self._say(f"Incident {incident.name} started; recording to {incident.path}.")
+        self.console.say(f"Incident {incident.name} started; recording to {incident.path}.")
         return True
 
     # ---- I: close -------------------------------------------------------------------------------
 
     def action_close_incident(self) -> None:
         if not self.incidents.open:
-            self._refuse("No incident is open; press i to start one.")
+            self.console.refuse("No incident is open; press i to start one.")
             return
         name = self.incidents.incident.name
 
@@ -128,91 +129,93 @@ class IncidentActions:
             if text is not None:
                 self.close_incident()
 
-        self.push_screen(PromptScreen(f"Close incident {name}", f"Type {name} to close it: the console will "
+        self.console.ask(PromptScreen(f"Close incident {name}", f"Type {name} to close it: the console will "
                                       "no longer resume it; its log and report stay.", "", name, valid), answered)
 
     def close_incident(self) -> None:
         try:
             incident = self.incidents.close_incident()
         except ConsoleError as err:
-            self._refuse(err.message)
+            self.console.refuse(err.message)
             return
         self._show_incident()
-        self._say(f"Incident {incident.name} closed; its log is {incident.path}.")
+        self.console.say(f"Incident {incident.name} closed; its log is {incident.path}.")
 
     # ---- e: report ------------------------------------------------------------------------------
 
     def action_export_report(self) -> None:
         if not self.incidents.open:
-            self._refuse("No incident is open; press i to start one, then e exports its report.")
+            self.console.refuse("No incident is open; press i to start one, then e exports its report.")
             return
         incident = self.incidents.incident
         path = self.incidents.report_path()
-        text = report.render(incident, now=self.clock(), checklist=self.checklist, recent=PREVIEW_ROWS)
+        text = report.render(incident, now=self.console.clock(), checklist=self.console.checklist, recent=PREVIEW_ROWS)
 
         def answered(write: bool | None) -> None:
             if write:
                 self.export_report()
 
-        self.push_screen(ReportScreen(incident.name, text, str(path)), answered)
+        self.console.ask(ReportScreen(incident.name, text, str(path)), answered)
 
     def export_report(self) -> Path | None:
         """Write the report, record the export, tick "Update incident report", write it again with that."""
         incident = self.incidents.incident
         path = self.incidents.report_path()
         try:
-            _write_private(path, report.render(incident, now=self.clock(), checklist=self.checklist))
+            _write_private(path, report.render(incident, now=self.console.clock(), checklist=self.console.checklist))
         except OSError as exc:
-            self._refuse(f"Could not write the report to {path}: {exc.strerror}; choose a writable --report-dir.")
+            self.console.refuse(f"Could not write the report to {path}: {exc.strerror}; choose a writable --report-dir.")
             return None
         self.record_entry("export", "", f"report written to {path}", payload={
             "path": str(path), "snapshot": self.snapshot_components(None)})
-        keeper = getattr(self, "evidence", None)  # H3b's ChecklistKeeper: ticks, says it, records a tick entry
+        keeper = getattr(self.console, "evidence", None)  # the checklist controller: ticks, says it, records
         if keeper is not None:
             keeper.tick(runbook.REPORT, "", f"exported to {path}")
-        elif self.checklist.tick(runbook.REPORT, f"exported to {path}", by=self.incidents.user, at=self.clock()):
-            self.record_entry("tick", "", f"[x] {self.checklist.get(runbook.REPORT).text}: exported to {path}")
-            self.sidebar.show_items()
+        elif self.console.checklist.tick(runbook.REPORT, f"exported to {path}", by=self.incidents.user, at=self.console.clock()):
+            self.record_entry("tick", "", f"[x] {self.console.checklist.get(runbook.REPORT).text}: exported to {path}")
+            self.console.widget(ChecklistSidebar).show_items()
         try:
-            _write_private(path, report.render(incident, now=self.clock(), checklist=self.checklist))
+            _write_private(path, report.render(incident, now=self.console.clock(), checklist=self.console.checklist))
         except OSError as exc:
-            self._refuse(f"Could not rewrite the report at {path}: {exc.strerror}.")
+            self.console.refuse(f"Could not rewrite the report at {path}: {exc.strerror}.")
             return None
-        self._say(f"Report of {incident.name} written to {path}")
+        self.console.say(f"Report of {incident.name} written to {path}")
         return path
 
     # ---- resuming -------------------------------------------------------------------------------
 
     def resume_incident(self) -> None:
         """On start: pick up the open incident of this context and namespace, where it was."""
-        if self.target.api is None:
+        if self.console.target.offline:
             return  # an offline view (snapshots, screenshots) never touches the user's incidents
         try:
             incident = self.incidents.resume()
         except ConsoleError as err:
-            self._say(err.message, severity="error")
+            self.console.say(err.message, severity="error")
             return
         if incident is None:
             return
-        incident.apply_to(self.checklist)
+        incident.apply_to(self.console.checklist)
         self.incidents.restored()
-        self.rolled_back |= incident.rolled_back()
-        self.sidebar.show_items()
+        self.console.ledger.rolled_back |= incident.rolled_back()
+        self.console.widget(ChecklistSidebar).show_items()
         for entry in incident.entries:
             if entry.get("kind") in REPLAYED:
-                self.state.log.append(LogLine(entry_time(entry), entry.get("component", ""), INFO,
-                                              f"(incident) {entry.get('kind')}: {one_line(entry.get('text', ''))}"))
-        self._reset_stream()
+                name = str(entry.get("component", ""))
+                ref = self.console.state.ref_named(name) or Ref("", name)  # kind unknown yet: goes by name
+                self.console.state.log.append(LogLine(entry_time(entry), ref, INFO,
+                                                      f"(incident) {entry.get('kind')}: {one_line(entry.get('text', ''))}"))
+        self.console.refresh_stream()
         self._show_incident()
-        self._say(f"Resumed incident {incident.name} (started {report.when(incident.started)} UTC, "
+        self.console.say(f"Resumed incident {incident.name} (started {report.when(incident.started)} UTC, "
                   f"{len(incident.entries)} entries).")
         for notice in incident.notices:
-            self._say(notice, severity="warning")
+            self.console.say(notice, severity="warning")
 
     def _show_incident(self) -> None:
         incident = self.incidents.incident
         name = incident.name if self.incidents.open and incident else ""
-        self.sidebar.border_title = f"Checklist · {name}" if name else "Checklist"
+        self.console.widget(ChecklistSidebar).border_title = f"Checklist · {name}" if name else "Checklist"
 
     def close_incident_log(self) -> None:
         """On exit: every accepted entry reaches the disk; the incident stays open to be resumed."""

@@ -1,9 +1,9 @@
 """What a mutating action will do, described before it runs, and what it did.
 
-An Operation is made by a planner (`tui.kube.deployments.plan_*`) from one
-read of the cluster. The confirmation screen shows its summary, changes,
-diff and equivalent kubectl command; the executor (`deployments.execute`)
-carries it out and answers with an Outcome. The command line is for the
+An Operation is made by a workload adapter's planner (`tui/workloads/<kind>/`)
+from one read of the cluster. The confirmation screen shows its summary,
+changes, diff and equivalent kubectl command; the adapter's `execute` carries
+it out and answers with an Outcome. The command line is for the
 reader only: nothing here ever runs it.
 """
 
@@ -13,14 +13,17 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from .workload import Ref
+
+# The generic actions; a kind may add its own (an Argo Rollout's promote, abort, retry).
 KINDS = ("rollback", "pause", "resume", "restart", "scale", "divert_traffic", "annotate")
 RISKS = ("normal", "high")
 
 
 @dataclass(frozen=True)
 class Operation:
-    kind: str  # one of KINDS
-    component: str  # the Deployment's name
+    kind: str  # one of KINDS, or a kind-specific action of the workload's adapter
+    component: str  # the workload's name
     namespace: str
     summary: str  # one line
     changes: list[str]  # what will change, one human-readable line each
@@ -40,12 +43,18 @@ class Operation:
     selector: str = ""  # divert_traffic: the pods labelled
     labels: dict[str, str] = field(default_factory=dict)  # divert_traffic: the labels set
     noop: str = ""  # when set, executing changes nothing and reports this (kubectl's words)
+    workload: str = "Deployment"  # the component's kind: which adapter executes it
+    kind_action: bool = False  # `kind` is one the workload's adapter declares (promote, abort), not in KINDS
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
+        if self.kind not in KINDS and not self.kind_action:
             raise ValueError(f"unknown operation kind {self.kind!r}")
         if self.risk not in RISKS:
             raise ValueError(f"unknown risk {self.risk!r}")
+
+    @property
+    def ref(self) -> Ref:
+        return Ref(self.workload, self.component)
 
     @property
     def command_line(self) -> str:

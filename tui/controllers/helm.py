@@ -1,11 +1,12 @@
 """The Helm pane's behaviour inside the console: live history, diff, and the rollback flow.
 
-The app owns one HelmController when a release is configured and forwards to
-it: watch items of kind "Helm" (already decoded on the watcher thread), `H`,
+The console owns one HelmController when a release is configured and forwards
+to it: watch items of kind "Helm" (already decoded on the watcher thread), `H`,
 and the pane's diff/rollback messages. A rollback goes: dry run (worker) ->
 preview and options -> the shared ConfirmScreen (exact helm command line,
 production guard) -> helm in a worker, its output streamed into the Rollout
-pane line by line -> outcome, recorded with `app.record`.
+pane line by line -> outcome, recorded with `console.record`. It takes the
+Console protocol (console.py), never the App.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from functools import partial
 import yaml
 from kubernetes import client
 
-from ..errors import ConsoleError, one_line
-from ..kube.watch import Changed, Relisted, Source
-from ..screens.confirm import Confirmation, ConfirmScreen
-from ..screens.helm import HelmDiffScreen, HelmRollbackScreen
-from ..state import ERROR, INFO, SUCCESS
-from .diff import manifest_diff
-from .operations import (
+from ..core.errors import ConsoleError, one_line
+from ..core.items import Changed, Relisted
+from ..core.state import ERROR, INFO, SUCCESS
+from ..core.workload import Ref, release_ref
+from ..helm.diff import manifest_diff
+from ..helm.operations import (
     Cluster,
     HelmBinary,
     HelmResult,
@@ -33,7 +33,12 @@ from .operations import (
     rollback_argv,
     rollback_release,
 )
-from .release import DEPLOYED, ReleaseHistory, from_secret, selector
+from ..helm.release import DEPLOYED, ReleaseHistory, from_secret, selector
+from ..kube.watch import Source
+from ..screens.confirm import Confirmation, ConfirmScreen
+from ..screens.helm import HelmDiffScreen, HelmRollbackScreen
+from ..workloads.registry import ADAPTERS
+from .console import Console
 
 KIND = "Helm"  # the watch kind of a release's storage Secrets (the header shows "helm●")
 
@@ -46,15 +51,10 @@ def helm_source(api: client.ApiClient, namespace: str, release: str) -> Source:
 
 @dataclass(frozen=True)
 class HelmRequest:
-    """What app.busy holds while a Helm rollback is planned, confirmed or run (quit asks about it)."""
+    """A Helm rollback asked for: the release and the revision (its ledger entry says `doing`)."""
 
     release: str
     revision: int
-    action: str = "helm-rollback"
-
-    @property
-    def component(self) -> str:
-        return self.release
 
     @property
     def doing(self) -> str:
@@ -62,16 +62,16 @@ class HelmRequest:
 
 
 class HelmController:
-    def __init__(self, app, release: str, helm: str = "helm", history: ReleaseHistory | None = None,
+    def __init__(self, console: Console, release: str, helm: str = "helm", history: ReleaseHistory | None = None,
                  binary: HelmBinary | None = None) -> None:
-        self.app = app
+        self.console = console
         self.release = release
         self.helm_path = helm or "helm"
-        self.history = history if history is not None else ReleaseHistory(release, app.target.namespace)
+        self.history = history if history is not None else ReleaseHistory(release, console.target.namespace)
+        self.ref = release_ref(release)
         self.binary = binary
         self.unavailable = ""  # why the pane is read-only (no helm, ...), one sentence
         self.shown = True
-        self.busy: HelmRequest | None = None
         self._placed = False  # the cursor was put on the suggested revision once
 
     # ---- lifecycle --------------------------------------------------------------------------------
@@ -80,40 +80,40 @@ class HelmController:
     def pane(self):
         from widgets.helm_pane import HelmPane
 
-        return self.app.console_screen.query_one(HelmPane)
+        return self.console.widget(HelmPane)
 
     def start(self) -> None:
         """On the app's ready: show the pane, find out which helm we have (in a worker)."""
-        self.app.console_screen.query_one("#panes").set_class(self.shown, "-helm")
+        self.console.show_helm(self.shown)
         self.pane.set_class(self.shown, "-shown")
         self.repaint()
-        if self.app.target.api is not None and self.binary is None:
-            self.app.run_worker(self._detect, thread=True, exit_on_error=False, group="helm-detect")
+        if not self.console.target.offline and self.binary is None:
+            self.console.run_off_loop(self._detect, group="helm-detect")
 
     def _detect(self) -> None:
         try:
             binary = detect(self.helm_path)
         except ConsoleError as err:
-            self.app.call_from_thread(self._detected, None, err.message)
+            self.console.call_soon(self._detected, None, err.message)
             return
-        self.app.call_from_thread(self._detected, binary, "")
+        self.console.call_soon(self._detected, binary, "")
 
     def _detected(self, binary: HelmBinary | None, error: str) -> None:
         self.binary, self.unavailable = binary, error
-        if not self.app._console_alive():
+        if not self.console.alive:
             return  # the console is closing: nothing to show
         if error:
-            self.app._say(error, severity="warning", title="Helm")
+            self.console.say(error, severity="warning", title="Helm")
         self.repaint()
 
     def toggle(self) -> None:
         self.shown = not self.shown
-        self.app.console_screen.query_one("#panes").set_class(self.shown, "-helm")
+        self.console.show_helm(self.shown)
         self.pane.set_class(self.shown, "-shown")
         if self.shown:
             self.pane.table.focus()
         elif self.pane.table.has_focus:
-            self.app.components_table.focus()
+            self.console.focus_components()
 
     # ---- live history ----------------------------------------------------------------------------
 
@@ -148,7 +148,7 @@ class HelmController:
             suggestion = f"suggested rollback: {target.revision}, {why}"
         if self.unavailable:
             subtitle = "read-only: no working helm"
-        elif self.app.read_only:
+        elif self.console.read_only:
             subtitle = "read-only"
         elif self.binary is not None:
             subtitle = f"{self.binary.label} · enter diff · r roll back"
@@ -165,10 +165,10 @@ class HelmController:
     def diff(self, revision: int) -> None:
         chosen, deployed = self.history.get(revision), self.history.deployed
         if chosen is None:
-            self.app._refuse(f"Revision {revision} of {self.release} is gone; it was pruned meanwhile.")
+            self.console.refuse(f"Revision {revision} of {self.release} is gone; it was pruned meanwhile.")
             return
         if deployed is None:
-            self.app._refuse(f"Release {self.release} has no deployed revision to compare with.")
+            self.console.refuse(f"Release {self.release} has no deployed revision to compare with.")
             return
         if chosen.revision == deployed.revision:
             title = f"{self.release}: revision {revision} is the deployed revision"
@@ -180,27 +180,21 @@ class HelmController:
             if result == "rollback":
                 self.rollback(revision)
 
-        self.app.push_screen(HelmDiffScreen(title, deployed, chosen, can_roll_back=self._refusal(revision) is None),
+        self.console.ask(HelmDiffScreen(title, deployed, chosen, can_roll_back=self._refusal(revision) is None),
                              closed)
 
     # ---- rollback -------------------------------------------------------------------------------
 
     def _refusal(self, revision: int) -> str | None:
         """Why `r` on `revision` cannot start now, or None."""
-        app = self.app
-        if app.read_only:
-            return "Read-only mode: Helm rollback is disabled (restart the console without --read-only to act)."
-        if app.target.api is None:
-            return "Not connected to a cluster (offline view); nothing can change."
+        console = self.console
+        refusal = console.guard.refusal("helm_rollback", self.ref, console.ledger, exclusive=True)
+        if refusal:
+            return refusal
         if self.unavailable:
             return self.unavailable
         if self.binary is None:
             return "Still finding out which helm this is; try again in a moment."
-        if self.busy is not None:
-            return f"{self.busy.doing[0].upper()}{self.busy.doing[1:]} is not finished; wait for its outcome."
-        if app.busy:
-            doing = next(iter(app.busy.values())).doing
-            return f"One operation at a time: {doing} is not finished; wait for its outcome in the Rollout stream."
         chosen = self.history.get(revision)
         if chosen is None:
             return f"Revision {revision} of {self.release} is gone; it was pruned meanwhile."
@@ -216,17 +210,16 @@ class HelmController:
     def rollback(self, revision: int) -> None:
         refusal = self._refusal(revision)
         if refusal:
-            self.app._refuse(refusal)
+            self.console.refuse(refusal)
             return
         request = HelmRequest(self.release, revision)
-        self.busy = request
-        self.app.busy[self.release] = request
-        self.app.run_worker(partial(self._dry_run, request), thread=True, exit_on_error=False,
-                            group="helm-plan", name=f"helm dry run to {revision}")
+        self.console.ledger.start(self.ref, request.doing, exclusive=True)
+        self.console.run_off_loop(partial(self._dry_run, request), group="helm-plan",
+                                  name=f"helm dry run to {revision}")
 
     @property
     def cluster(self) -> Cluster:
-        target = self.app.target
+        target = self.console.target
         return Cluster(self.history.namespace, str(target.kubeconfig) if str(target.kubeconfig) not in ("", ".")
                        else "", target.context)
 
@@ -235,15 +228,15 @@ class HelmController:
         result = rollback_release(self.release, request.revision, namespace=self.history.namespace,
                                   helm=self.binary, kubeconfig=self.cluster.kubeconfig, context=self.cluster.context,
                                   dry_run=True)
-        self.app.call_from_thread(self._preview, request, result)
+        self.console.call_soon(self._preview, request, result)
 
     def _preview(self, request: HelmRequest, result: HelmResult) -> None:
-        if not self.app._console_alive():
+        if not self.console.alive:
             return
         deployed, chosen = self.history.deployed, self.history.get(request.revision)
         diff = manifest_diff(deployed, chosen) if deployed is not None and chosen is not None else ""
         if not result.ok:
-            self.app._note(self.release, ERROR, result.message)
+            self.console.note(self.ref, ERROR, result.message)
         said = result.message if result.ok else f"Dry run refused, so the rollback would fail: {result.message}"
         force_flag = "--force-replace" if self.binary and self.binary.major >= 4 else "--force"
         summary = (f"Roll back Helm release {self.release} to revision {request.revision}"
@@ -255,7 +248,7 @@ class HelmController:
             else:
                 self._confirm(request, options, diff)
 
-        self.app.push_screen(HelmRollbackScreen(summary, said, result.ok, diff, force_flag=force_flag),
+        self.console.ask(HelmRollbackScreen(summary, said, result.ok, diff, force_flag=force_flag),
                              chosen_options)
 
     def _confirm(self, request: HelmRequest, options: RollbackOptions, diff: str) -> None:
@@ -267,85 +260,80 @@ class HelmController:
         deployed = self.history.deployed
         op = HelmRollback(self.release, self.history.namespace, request.revision,
                           deployed.revision if deployed else None, argv, options, diff=diff,
-                          production=self.app.production)
-        guard = self.release if self.app.production else None
+                          production=self.console.production)
+        guard = self.release if self.console.production else None
 
         def confirmed(result: Confirmation | None) -> None:
             if result is None:
                 self._cancelled(request)
                 return
-            self.app.evidence.target_confirmed(f"release {self.release}", request.revision)
-            self.app.record("target", self.release, f"target revision {request.revision}",
+            self.console.evidence.target_confirmed(f"release {self.release}", request.revision)
+            self.console.record("target", self.release, f"target revision {request.revision}",
                             payload={"revision": request.revision})
             self._execute(request, op, result.reason)
 
-        self.app.push_screen(ConfirmScreen(op, guard=guard, guard_hint="the release's name"), confirmed)
+        self.console.ask(ConfirmScreen(op, guard=guard, guard_hint="the release's name"), confirmed)
 
     def _cancelled(self, request: HelmRequest) -> None:
-        self.busy = None
-        self.app.busy.pop(self.release, None)
+        self.console.ledger.finish(self.ref)
         text = f"Cancelled: {request.doing} (nothing changed)."
-        self.app._note(self.release, INFO, text)
-        self.app.record("outcome", self.release, text, ok=False,
+        self.console.note(self.ref, INFO, text)
+        self.console.record("outcome", self.release, text, ok=False,
                         payload={"action": "helm-rollback", "revision": request.revision, "cancelled": True})
 
     def _execute(self, request: HelmRequest, op: HelmRollback, reason: str) -> None:
-        app = self.app
-        app.in_flight.add(self.release)
-        if not app.scope_all:
-            app.action_toggle_scope()  # helm's lines and every Deployment's rollout, together
+        console = self.console
+        console.ledger.executing(self.ref)
+        console.show_all_components()  # helm's lines and every Deployment's rollout, together
         if reason:
-            app._note(self.release, INFO, f"reason for {request.doing}: {one_line(reason)}")
-        app._note(self.release, INFO, f"$ {op.command_line}")
-        app.record("helm-rollback", self.release, f"helm rollback {self.release} to revision {op.revision}"
+            console.note(self.ref, INFO, f"reason for {request.doing}: {one_line(reason)}")
+        console.note(self.ref, INFO, f"$ {op.command_line}")
+        console.record("helm-rollback", self.release, f"helm rollback {self.release} to revision {op.revision}"
                    + (f": {one_line(reason)}" if reason else ""), op.command_line, None,
                    payload={"action": "helm-rollback", "revision": op.revision, "reason": reason})
-        app.run_worker(partial(self._run, request, op), thread=True, exit_on_error=False, group="helm-execute",
-                       name=request.doing)
+        console.run_off_loop(partial(self._run, request, op), group="helm-execute", name=request.doing)
 
     def _run(self, request: HelmRequest, op: HelmRollback) -> None:
         def line(text: str) -> None:
-            self.app.call_from_thread(self.app._note, self.release, INFO, f"helm: {one_line(text, 400)}")
+            self.console.call_soon(self.console.note, self.ref, INFO, f"helm: {one_line(text, 400)}")
 
         try:
             result = rollback_release(self.release, op.revision, namespace=op.namespace, helm=self.binary,
                                       kubeconfig=self.cluster.kubeconfig, context=self.cluster.context,
                                       options=op.options, on_line=line)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a bug must end in an outcome, never a dead worker
             result = HelmResult(False, f"helm rollback failed unexpectedly ({type(exc).__name__}: "
                                 f"{one_line(exc, 160)}); check `helm history {self.release}`.", op.command_line)
-        self.app.call_from_thread(self._finish, request, result.ok, result.message, op.command_line)
+        self.console.call_soon(self._finish, request, result.ok, result.message, op.command_line)
 
     def _finish(self, request: HelmRequest, ok: bool, message: str, command_line: str) -> None:
-        app = self.app
-        self.busy = None
-        app.busy.pop(self.release, None)
-        app.in_flight.discard(self.release)
-        app.record("outcome", self.release, message, command_line, ok,
+        console = self.console
+        console.ledger.finish(self.ref)
+        console.record("outcome", self.release, message, command_line, ok,
                    payload={"action": "helm-rollback", "revision": request.revision})
-        if not app._console_alive():
+        if not console.alive:
             return  # quit while helm ran: the outcome is recorded, there is no screen to show it on
-        app._note(self.release, SUCCESS if ok else ERROR, message if ok else f"Failed: {message}")
-        app._say(message, title=f"Helm {self.release}", severity="information" if ok else "error")
+        console.note(self.ref, SUCCESS if ok else ERROR, message if ok else f"Failed: {message}")
+        console.say(message, title=f"Helm {self.release}", severity="information" if ok else "error")
         if ok:
             self._components_rolled_back(request.revision, command_line)
 
     def _components_rolled_back(self, revision: int, command_line: str) -> None:
         """The release's Deployments shown as components were rolled back: checklist evidence, as for `u`."""
         target = self.history.get(revision)
-        shown = [name for name in deployments_in(target.manifest if target else "")
-                 if name in self.app.state.objects["Deployment"]]
-        self.app.rolled_back.update(shown)
-        self.app.evidence.release_rolled_back(self.release, revision, shown, command_line)
+        shown = [ref.name for ref in workloads_in(target.manifest if target else "")
+                 if self.console.state.obj(ref) is not None]
+        self.console.ledger.rolled_back.update(shown)
+        self.console.evidence.release_rolled_back(self.release, revision, shown, command_line)
 
 
-def deployments_in(manifest: str) -> list[str]:
-    """Names of the Deployments a rendered manifest holds."""
+def workloads_in(manifest: str) -> list[Ref]:
+    """The workloads (of the kinds the console has adapters for) a rendered manifest holds."""
     try:
         docs = list(yaml.safe_load_all(manifest))
     except yaml.YAMLError:
         return []
-    return [d["metadata"]["name"] for d in docs if isinstance(d, dict) and d.get("kind") == "Deployment"
+    return [Ref(d["kind"], d["metadata"]["name"]) for d in docs if isinstance(d, dict) and d.get("kind") in ADAPTERS
             and isinstance(d.get("metadata"), dict) and d["metadata"].get("name")]
 
 

@@ -1,38 +1,39 @@
 """The checklist's keeper: ticks runbook items from evidence, by hand on request, and records every tick.
 
-The app hands it what happens (a target confirmed, a rollback done, stream
+The console hands it what happens (a target confirmed, a rollback done, stream
 lines, a once-a-second poll, a key on a checklist item); it decides with the
-plain evaluators of `tui.incident.evidence` and does the reading and running
+plain evaluators of `tui.core.evidence` and does the reading and running
 in workers (threads for the kubernetes client, anyio subprocesses for the
 configured commands), so the UI loop never waits. Every tick and untick goes
-through `app.record("tick" | "untick", ...)`, with who, when and the evidence.
+through `console.record("tick" | "untick", ...)`, with who, when and the evidence.
 """
 
 from __future__ import annotations
 
 import re
 from functools import partial
-from typing import TYPE_CHECKING
 
-from .. import checklist as runbook
+from widgets.checklist_sidebar import ChecklistSidebar
+
 from ..appconfig import AppConfig
-from ..errors import ConsoleError, one_line
-from ..kube import deployments
+from ..core import checklist as runbook
+from ..core import evidence
+from ..core.errors import ConsoleError, one_line
+from ..core.evidence import Verdict
+from ..core.state import ERROR, INFO, SUCCESS, WARNING
+from ..core.workload import Ref
+from ..incident import runner
+from ..incident.recorder import current_user
 from ..screens.prompt import PromptScreen
-from ..state import ERROR, INFO, SUCCESS, WARNING
-from . import evidence, probes, runner
-from .evidence import Verdict
-from .recorder import current_user
-
-if TYPE_CHECKING:
-    from ..app import RollbackConsole
+from ..workloads.deployment.history import selector_string
+from .console import Console
 
 RECHECK_ENDPOINTS = 3.0  # seconds between automatic endpoint checks while connectivity is unproven
 
 
 class ChecklistKeeper:
-    def __init__(self, app: RollbackConsole, config: AppConfig | None = None, user: str = "") -> None:
-        self.app = app
+    def __init__(self, console: Console, config: AppConfig | None = None, user: str = "") -> None:
+        self.console = console
         self.config = config or AppConfig()
         self._user = user
         self.pattern = re.compile(self.config.log_error_patterns)
@@ -57,7 +58,7 @@ class ChecklistKeeper:
     @property
     def user(self) -> str:
         """Who ticks: injected, else the incident recorder's user, else the login name."""
-        recorder = getattr(self.app, "incidents", None)
+        recorder = getattr(self.console, "incidents", None)
         return self._user or getattr(recorder, "user", "") or current_user()
 
     @user.setter
@@ -66,21 +67,41 @@ class ChecklistKeeper:
 
     @property
     def checklist(self) -> runbook.Checklist:
-        return self.app.checklist
+        return self.console.checklist
 
     def scope(self) -> list[str]:
         """What a check run by hand looks at: the components rolled back in this session, else the selected one."""
-        if self.app.rolled_back:
-            return sorted(self.app.rolled_back)
-        return [self.app.selected] if self.app.selected else []
+        if self.console.ledger.rolled_back:
+            return sorted(self.console.ledger.rolled_back)
+        return [self._selected()] if self._selected() else []
+
+    def _selected(self) -> str:
+        selected = self.console.selected
+        return selected.name if selected is not None else ""
+
+    def _ref(self, component: str) -> Ref | None:
+        """The checklist speaks of components by name (as the audit log does); the state keys them by kind too."""
+        return self.console.state.ref_named(component)
+
+    def _view(self, component: str):
+        ref = self._ref(component)
+        return self.console.state.component(ref) if ref is not None else None
+
+    def _pods(self, component: str) -> list[dict]:
+        ref = self._ref(component)
+        return self.console.state.pods_of(ref) if ref is not None else []
+
+    def _obj(self, component: str) -> dict | None:
+        ref = self._ref(component)
+        return self.console.state.obj(ref) if ref is not None else None
 
     def _refresh(self) -> None:
-        if self.app._console_alive():
-            self.app.sidebar.show_items()
+        if self.console.alive:
+            self.console.widget(ChecklistSidebar).show_items()
 
     def _say_line(self, component: str, severity: str, text: str) -> None:
-        if self.app._console_alive():  # a check may finish while the console shuts down
-            self.app._note(component, severity, text)
+        if self.console.alive:  # a check may finish while the console shuts down
+            self.console.note(component, severity, text)
 
     # ---- ticking -----------------------------------------------------------------------------------
 
@@ -91,12 +112,12 @@ class ChecklistKeeper:
         if item is None:
             return False
         if not self.checklist.set(key, done, evidence=evidence_text if done else "", by=self.user if done else "",
-                                  at=self.app.clock() if done else 0.0, note=note if done else ""):
+                                  at=self.console.clock() if done else 0.0, note=note if done else ""):
             return False
         said = f"{'[x]' if done else '[ ]'} {item.text}" + (f": {evidence_text}" if done and evidence_text else "")
         if done and note:
             said += f" (note: {note})"
-        self.app.record("tick" if done else "untick", component, said, command, ok)
+        self.console.record("tick" if done else "untick", component, said, command, ok)
         self._say_line(component, SUCCESS if done else INFO, f"checklist: {said}")
         self._refresh()
         return True
@@ -121,7 +142,7 @@ class ChecklistKeeper:
 
     def target_confirmed(self, component: str, revision: int) -> None:
         self.targets[component] = revision
-        self._confirmed_at[component] = self.app.clock()
+        self._confirmed_at[component] = self.console.clock()
         self.show(runbook.TARGET, evidence.targets_chosen(self.targets), component)
 
     def rollback_succeeded(self, component: str, command: str = "") -> None:
@@ -146,19 +167,21 @@ class ChecklistKeeper:
             self.rollback_succeeded(component, command)
 
     def _complete(self, component: str) -> bool:
-        d = self.app.state.objects["Deployment"].get(component)
-        if d is None:
+        ref = self._ref(component)
+        d = self.console.state.obj(ref) if ref is not None else None
+        if ref is None or d is None:
             return False
         observed = (d.get("status") or {}).get("observedGeneration", 0) >= d["metadata"].get("generation", 0)
-        return observed and deployments.rollout_status(d)[1]
+        return observed and self.console.state.readers[ref.kind].rollout_status(d).done
 
     def lines(self, lines) -> None:
         """Stream lines: a rolled-back component's rollout reporting success proves the monitoring."""
         for line in lines:
             if line.text.endswith("successfully rolled out"):
-                self._succeeded_at[line.component] = line.at
-                if line.component in self.app.rolled_back:
-                    self._rolled_out(line.component)
+                name = str(line.component)
+                self._succeeded_at[name] = line.at
+                if name in self.console.ledger.rolled_back:
+                    self._rolled_out(name)
 
     def _rolled_out(self, component: str) -> None:
         self.rolled_out.add(component)
@@ -166,21 +189,21 @@ class ChecklistKeeper:
 
     def poll(self) -> None:
         """Once a second: pod health over its window, then the checks that follow from healthy pods."""
-        now = self.app.clock()
+        now = self.console.clock()
         window = self.config.pod_health_window
-        for component in self.app.rolled_back - self.rolled_out - set(self._confirmed_at):
+        for component in self.console.ledger.rolled_back - self.rolled_out - set(self._confirmed_at):
             # Rolled back before this console started (a resumed incident): its rollout finished unseen.
-            view = self.app.state.component(component)
+            view = self._view(component)
             if view is not None and view.status == "Complete":
                 self.rolled_out.add(component)
-        for component in sorted((self.app.rolled_back & self.rolled_out) | self.watched):
-            view = self.app.state.component(component)
+        for component in sorted((self.console.ledger.rolled_back & self.rolled_out) | self.watched):
+            view = self._view(component)
             if view is None:
                 continue
-            pods = self.app.state.pods_of(component)
+            pods = self._pods(component)
             steady = self.restarts.observe(pods, now)
             self.pods[component] = evidence.pod_health(component, pods, view.desired, steady, now, window)
-            if component not in self.rolled_out or self.app.target.api is None:
+            if component not in self.rolled_out or self.console.target.offline:
                 continue
             if (not self._done(runbook.CONNECTIVITY) and f"endpoints/{component}" not in self.running
                     and now - self._endpoints_at.get(component, -1e9) >= RECHECK_ENDPOINTS):
@@ -193,7 +216,7 @@ class ChecklistKeeper:
                         and f"health/{component}" not in self.running:
                     self.run_health([component])
         if self.pods:
-            checked = (self.app.rolled_back & self.rolled_out) | self.watched
+            checked = (self.console.ledger.rolled_back & self.rolled_out) | self.watched
             self._show_combined(runbook.POD_HEALTH, self.pods, checked)
 
     def _done(self, key: str) -> bool:
@@ -204,7 +227,7 @@ class ChecklistKeeper:
                        command: str = "") -> None:
         """Decide an item over the components in question: those rolled back in this session (else the ones
         just checked). Proven when every one of them is; one not checked yet keeps it open."""
-        required = set(self.app.rolled_back) or set(checked if checked is not None else results)
+        required = set(self.console.ledger.rolled_back) or set(checked if checked is not None else results)
         if not required:
             return
         relevant = {c: results.get(c) or Verdict(None, f"{c}: not checked yet") for c in sorted(required)}
@@ -219,7 +242,7 @@ class ChecklistKeeper:
         item = self.checklist.get(key)
         if item is None:
             return
-        component = self.app.selected or ""
+        component = self._selected()
         if item.done:
             self.mark(key, False, component)
             self.held.add(item.key)  # until asked again (or a new rollback), evidence leaves it open
@@ -240,10 +263,10 @@ class ChecklistKeeper:
     def _check(self, slug: str) -> None:
         components = self.scope()
         if not components:
-            self.app._refuse("No component is selected; pick one in Components first.")
+            self.console.refuse("No component is selected; pick one in Components first.")
             return
-        if self.app.target.api is None and slug != runbook.SMOKE and slug != runbook.APP_HEALTH:
-            self.app._refuse("Not connected to a cluster (offline view); there is nothing to check.")
+        if self.console.target.offline and slug != runbook.SMOKE and slug != runbook.APP_HEALTH:
+            self.console.refuse("Not connected to a cluster (offline view); there is nothing to check.")
             return
         if slug == runbook.LOGS:
             self.scan_logs(components)
@@ -265,7 +288,7 @@ class ChecklistKeeper:
             if text is not None:
                 self.mark(key, True, component, "checked by hand", note=text)
 
-        self.app.push_screen(PromptScreen(
+        self.console.ask(PromptScreen(
             "Check database compatibility",
             "Is the target revision compatible with the database as it is now (migrations run since)? "
             "Note what you checked; it goes into the incident timeline.", "", "what you checked", valid), answered)
@@ -275,23 +298,24 @@ class ChecklistKeeper:
     def check_endpoints(self, components: list[str]) -> None:
         for component in components:
             self.running.add(f"endpoints/{component}")
-            self._endpoints_at[component] = self.app.clock()
+            self._endpoints_at[component] = self.console.clock()
             labels = self._pod_labels(component)
-            self.app.run_worker(partial(self._endpoints_in_thread, component, labels), thread=True,
-                                exit_on_error=False, group=f"evidence-endpoints-{component}",
+            self.console.run_off_loop(partial(self._endpoints_in_thread, component, labels), group=f"evidence-endpoints-{component}",
                                 name=f"endpoints of {component}")
 
     def _pod_labels(self, component: str) -> dict:
-        d = self.app.state.objects["Deployment"].get(component) or {}
+        d = self._obj(component) or {}
         return dict((((d.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {})
 
     def _endpoints_in_thread(self, component: str, labels: dict) -> None:
         try:
-            found = probes.service_endpoints(self.app.target.api, self.app.target.namespace, labels)
+            from . import probes
+
+            found = probes.service_endpoints(self.console.target.api, self.console.target.namespace, labels)
             verdict = evidence.connectivity(component, found)
         except Exception as exc:  # noqa: BLE001 - one sentence on the item, never a traceback
             verdict = Verdict(False, probes.one_sentence(exc, f"reading the endpoints of {component}'s Services"))
-        self.app.call_from_thread(self._endpoints_done, component, verdict)
+        self.console.call_soon(self._endpoints_done, component, verdict)
 
     def _endpoints_done(self, component: str, verdict: Verdict) -> None:
         self.running.discard(f"endpoints/{component}")
@@ -305,31 +329,33 @@ class ChecklistKeeper:
             if f"logs/{component}" in self.running:
                 continue
             self.running.add(f"logs/{component}")
-            pods = self.app.state.pods_of(component)
+            pods = self._pods(component)
             self.checklist.report(runbook.LOGS, f"{component}: scanning the logs of {len(pods)} pods…")
             self._refresh()
-            self.app.run_worker(partial(self._logs_in_thread, component, pods), thread=True, exit_on_error=False,
+            self.console.run_off_loop(partial(self._logs_in_thread, component, pods),
                                 group=f"evidence-logs-{component}", name=f"log scan of {component}")
 
     def log_command(self, component: str) -> str:
-        d = self.app.state.objects["Deployment"].get(component) or {}
-        selector = deployments.selector_string((d.get("spec") or {}).get("selector")) or f"app={component}"
-        return (f"kubectl logs -n {self.app.target.namespace} -l {selector} --all-containers "
-                f"--tail={probes.TAIL_LINES} --since={probes.SINCE_SECONDS}s")
+        d = self._obj(component) or {}
+        selector = selector_string((d.get("spec") or {}).get("selector")) or f"app={component}"
+        return (f"kubectl logs -n {self.console.target.namespace} -l {selector} --all-containers "
+                f"--tail={evidence.TAIL_LINES} --since={evidence.SINCE_SECONDS}s")
 
     def _logs_in_thread(self, component: str, pods: list[dict]) -> None:
         try:
-            counts, unread = probes.scan_pod_logs(self.app.target.api, self.app.target.namespace, pods, self.pattern)
+            from . import probes
+
+            counts, unread = probes.scan_pod_logs(self.console.target.api, self.console.target.namespace, pods, self.pattern)
             verdict = evidence.log_errors(component, counts, unread)
         except Exception as exc:  # noqa: BLE001
             counts, verdict = {}, Verdict(False, probes.one_sentence(exc, f"reading the logs of {component}'s pods"))
-        self.app.call_from_thread(self._logs_done, component, counts, verdict)
+        self.console.call_soon(self._logs_done, component, counts, verdict)
 
     def _logs_done(self, component: str, counts: dict[str, int], verdict: Verdict) -> None:
         self.running.discard(f"logs/{component}")
         self.logs[component] = verdict
         command = self.log_command(component)
-        self.app.record("log-scan", component, verdict.text.replace("\n", "; "), command, verdict.ok,
+        self.console.record("log-scan", component, verdict.text.replace("\n", "; "), command, verdict.ok,
                         payload={"errors": counts})
         severity = SUCCESS if verdict.ok else ERROR if verdict.ok is False else WARNING
         self._say_line(component, severity, "log scan: " + verdict.text.replace("\n", "; "))
@@ -357,7 +383,7 @@ class ChecklistKeeper:
         results = self.smoke if what == "smoke" else self.health
         for component in components:
             if f"{what}/{component}" in self.running:
-                self.app._refuse(f"The {label} of {component} is still running; wait for its exit code.")
+                self.console.refuse(f"The {label} of {component} is still running; wait for its exit code.")
                 continue
             argv = self._argv(what, component)
             if not argv:
@@ -370,12 +396,12 @@ class ChecklistKeeper:
             except ConsoleError as err:
                 results[component] = Verdict(False, err.message)
                 self._show_combined(key, results, {component})
-                self.app._say(err.message, severity="error")
+                self.console.say(err.message, severity="error")
                 continue
             self.running.add(f"{what}/{component}")
             self.checklist.report(key, f"{component}: {label} running…")
             self._refresh()
-            self.app.run_worker(self._run_one(what, label, key, component, argv), exit_on_error=False,
+            self.console.run_off_loop(self._run_one(what, label, key, component, argv),
                                 group=f"evidence-{what}-{component}", name=f"{label} of {component}")
 
     async def _run_one(self, what: str, label: str, key: str, component: str, argv: tuple[str, ...]) -> None:
@@ -385,7 +411,7 @@ class ChecklistKeeper:
         self._say_line(component, INFO, f"{label}: $ {command}")
         code, verdict = await self._run(argv, component, label, component)
         self.running.discard(f"{what}/{component}")
-        self.app.record(kind, component, verdict.text, command, verdict.ok, payload={"exit_code": code})
+        self.console.record(kind, component, verdict.text, command, verdict.ok, payload={"exit_code": code})
         self._say_line(component, SUCCESS if verdict.ok else ERROR, verdict.text)
         results[component] = verdict
         self._show_combined(key, results, {component}, command)
@@ -403,22 +429,22 @@ class ChecklistKeeper:
         except ConsoleError as err:
             self.checklist.report(runbook.NOTIFY, err.message, failing=True)
             self._refresh()
-            self.app._say(err.message, severity="error")
+            self.console.say(err.message, severity="error")
             return
         if "notify/" in self.running:
             return
         self.running.add("notify/")
         self.checklist.report(runbook.NOTIFY, "notify command running…")
         self._refresh()
-        self.app.run_worker(self._notify(argv), exit_on_error=False, group="evidence-notify", name="notify")
+        self.console.run_off_loop(self._notify(argv), group="evidence-notify", name="notify")
 
     async def _notify(self, argv: tuple[str, ...]) -> None:
-        component = self.app.selected or ""
+        component = self._selected()
         command = runner.command_line(argv)
         self._say_line(component, INFO, f"notify: $ {command}")
         code, verdict = await self._run(argv, component, "notify command", "")
         self.running.discard("notify/")
-        self.app.record("notify", "", verdict.text, command, verdict.ok, payload={"exit_code": code})
+        self.console.record("notify", "", verdict.text, command, verdict.ok, payload={"exit_code": code})
         self._say_line(component, SUCCESS if verdict.ok else ERROR, verdict.text)
         if verdict.ok:
             self.tick(runbook.NOTIFY, "", f"team notified: {command} exited 0", command)

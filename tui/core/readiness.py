@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-REVISION = "deployment.kubernetes.io/revision"
-CHANGE_CAUSE = "kubernetes.io/change-cause"
+from .names import CHANGE_CAUSE, REVISION
+
 RECENT_REVISIONS = 3  # change-cause is checked on this many newest revisions
 DEFAULT_HISTORY = 10  # Kubernetes' default revisionHistoryLimit, and the runbook's
 

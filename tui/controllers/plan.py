@@ -1,7 +1,7 @@
 """The console side of the plan (A) and of rollback readiness (w, the Components marker).
 
-Builds the plan from the console's state, guards its execution (read-only,
-busy components, production name), runs the executor in a worker thread and
+Builds the plan from the console's state, guards its execution (the guard and
+the ledger, the production name), runs the executor in a worker thread and
 turns each StepEvent into an audit-logged record, a Rollout stream line and
 a repaint of the plan screen. Readiness: warnings from the watched objects
 plus the PodDisruptionBudgets, read in a worker now and then.
@@ -12,16 +12,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubernetes import client
+from widgets.component_table import ComponentTable
 
-from ..errors import one_line
-from ..kube import readiness
-from ..state import ERROR, INFO, SUCCESS, WARNING
-from .plan import (
+from ..core import readiness
+from ..core.errors import one_line
+from ..core.plan import (
     CANCELLED,
     DONE_OK,
     FAILED,
-    FINISHED,
     HELM,
     KUBECTL,
     PENDING,
@@ -34,6 +32,10 @@ from .plan import (
     StepEvent,
     build_plan,
 )
+from ..core.state import ERROR, INFO, SUCCESS, WARNING
+from ..core.workload import Ref, release_ref
+from ..workloads.registry import READERS
+from .console import Console
 
 PDB_EVERY = 30.0  # seconds between reads of the PodDisruptionBudgets
 MARKS_EVERY = 2.0  # seconds between recomputations of the Components table's readiness marker
@@ -62,14 +64,14 @@ class PlanOperation:
 
 
 class PlanController:
-    def __init__(self, app, stall_after: float | None = None) -> None:
-        self.app = app
+    def __init__(self, console: Console, stall_after: float | None = None) -> None:
+        self.console = console
         self.plan: Plan | None = None
         self.executor: PlanExecutor | None = None
         self.screen = None
         self.message = ""
         # No rollout progress for this long stops the plan (config `stall_after:`); a progress deadline sooner.
-        self.stall_after = stall_after if stall_after is not None else getattr(app.config, "stall_after", 120.0)
+        self.stall_after = stall_after if stall_after is not None else getattr(console.config, "stall_after", 120.0)
         self.pdbs: list[dict] | None = None  # None until read (then the PDB rule applies)
         self._marks: dict[str, int] = {}
         self.cancelled_during: int | None = None  # the step running when c was pressed (None: between steps)
@@ -82,51 +84,55 @@ class PlanController:
 
     def start(self) -> None:
         """From the app's on_ready: keep the Components table's readiness marker current."""
-        self.app.set_interval(MARKS_EVERY, self.refresh_marks)
-        if self.app.watch_enabled:
+        self.console.every(MARKS_EVERY, self.refresh_marks)
+        if self.console.watching:
             self._read_pdbs()
-            self.app.set_interval(PDB_EVERY, self._read_pdbs)
+            self.console.every(PDB_EVERY, self._read_pdbs)
         self.refresh_marks()
 
     def _read_pdbs(self) -> None:
-        self.app.run_worker(self._pdbs_in_thread, thread=True, exit_on_error=False, group="readiness-pdbs")
+        self.console.run_off_loop(self._pdbs_in_thread, group="readiness-pdbs")
 
     def _pdbs_in_thread(self) -> None:
+        from kubernetes import client
+
         try:
-            body = client.PolicyV1Api(self.app.target.api).list_namespaced_pod_disruption_budget(
-                self.app.target.namespace, _preload_content=False, _request_timeout=20)
+            body = client.PolicyV1Api(self.console.target.api).list_namespaced_pod_disruption_budget(
+                self.console.target.namespace, _preload_content=False, _request_timeout=20)
             items = json.loads(body.data or b"{}").get("items") or []
         except Exception:  # noqa: BLE001 - not allowed or unreachable: the PDB rule is skipped, not guessed
             return
-        self.app.call_from_thread(self._pdbs_read, items)
+        self.console.call_soon(self._pdbs_read, items)
 
     def _pdbs_read(self, items: list[dict]) -> None:
         self.pdbs = items
         self.refresh_marks()
 
     def warnings(self) -> dict[str, list]:
-        state = self.app.state
-        return readiness.check_all(state.objects["Deployment"], state.replicasets_of, self.pdbs)
+        state = self.console.state
+        # The runbook's readiness tables are about Deployments; other kinds have their own rules (not yet).
+        deployments = {ref.name: obj for ref, obj in state.workload_objects().items() if ref.kind == "Deployment"}
+        return readiness.check_all(deployments, lambda name: state.owned_of(Ref("Deployment", name)), self.pdbs)
 
     def refresh_marks(self) -> None:
-        if not self.app._console_alive():
+        if not self.console.alive:
             return
         marks = {name: len(found) for name, found in self.warnings().items() if found}
         if marks != self._marks:
             self._marks = marks
-            self.app.components_table.set_warnings(marks)
+            self.console.widget(ComponentTable).set_warnings(marks)
 
     # ---- the plan --------------------------------------------------------------------------------
 
     def order(self) -> list[str]:
-        config = self.app.config
-        return list(getattr(config, "rollback_order", ()) or config.order or self.app.state.order)
+        config = self.console.config
+        return list(getattr(config, "rollback_order", ()) or config.order or self.console.state.order)
 
     def build(self) -> Plan:
-        app = self.app
-        helm = getattr(app, "helm", None)
-        return build_plan(app.target.namespace, app.state.objects["Deployment"], app.state.replicasets_of,
-                          self.order(), helm.release if helm is not None else "",
+        console = self.console
+        helm = console.helm
+        return build_plan(console.target.namespace, console.state.workload_objects(), console.state.owned_of,
+                          READERS, self.order(), helm.release if helm is not None else "",
                           helm.history if helm is not None else None)
 
     def open(self) -> None:
@@ -136,23 +142,23 @@ class PlanController:
             self.message = (f"{len(self.plan.steps)} steps, one at a time; each waits for its rollout. "
                             "t: change the highlighted step's target, x: execute." if self.plan.steps
                             else "No components yet: wait for the Components list, then press A again.")
-        name = self.app.config.application or self.app.target.namespace
+        name = self.console.config.application or self.console.target.namespace
         self.screen = PlanScreen(self, f"Roll back every component of {name}")
-        self.app.push_screen(self.screen, lambda _: setattr(self, "screen", None))
+        self.console.ask(self.screen, lambda _: setattr(self, "screen", None))
 
     def open_readiness(self) -> None:
         from ..screens.plan import ReadinessScreen
-        order = build_plan(self.app.target.namespace, self.app.state.objects["Deployment"],
-                           self.app.state.replicasets_of, self.order())
+        order = build_plan(self.console.target.namespace, self.console.state.workload_objects(),
+                           self.console.state.owned_of, READERS, self.order())
         names = [n for step in order.steps for n in step.covers]
-        self.app.push_screen(ReadinessScreen(names, self.warnings()))
+        self.console.ask(ReadinessScreen(names, self.warnings()))
 
     def _say(self, text: str, refuse: bool = False) -> None:
         self.message = text
         if self.screen is not None:
             self.screen.say(text)
         if refuse:
-            self.app.bell()
+            self.console.refuse(text)
 
     def edit_target(self, index: int | None) -> None:
         from ..screens.prompt import PromptScreen
@@ -173,32 +179,24 @@ class PlanController:
                 if self.screen is not None:
                     self.screen.show_step(index)
 
-        self.app.push_screen(PromptScreen(
+        self.console.ask(PromptScreen(
             f"Target of {step.label}", f"{step.label} is at revision {step.current}; its revisions are {known}. "
             "Roll back to which?", str(step.target or ""), "revision", step.target_problem, numeric=True), answered)
 
     def _refusal(self) -> str | None:
-        app, plan = self.app, self.plan
+        console, plan = self.console, self.plan
         if plan is None or not plan.steps:
             return "There is nothing to roll back yet; wait for the Components list."
         if self.running:
             return "The plan is already running; c cancels it after the current step."
         if plan.finished or any(s.state != PENDING for s in plan.steps):
             return "This plan has run; close it (Esc) and press A for a fresh plan."
-        if app.read_only:
-            return "Read-only mode: rolling back is disabled (restart the console without --read-only to act)."
-        helm = getattr(app, "helm", None)
-        if helm is not None and helm.busy is not None:
-            return f"One operation at a time: {helm.busy.doing} is not finished; wait for its outcome."
+        refusal = console.guard.refusal("plan", _keys(plan), console.ledger, then="then execute the plan")
+        if refusal:
+            return refusal
         for step in plan.steps:
-            for name in step.covers + ((step.name,) if step.kind == HELM else ()):
-                if name in app.busy:
-                    return (f"{name} is busy: {app.busy[name].doing} is not finished; wait for its outcome, "
-                            "then execute the plan.")
             if step.unavailable:
                 return f"{step.label} cannot run: {step.unavailable}"
-        if app.target.api is None:
-            return "Not connected to a cluster (offline view); nothing can change."
         return None
 
     def execute(self) -> None:
@@ -207,7 +205,7 @@ class PlanController:
         if refusal:
             self._say(refusal, refuse=True)
             return
-        plan, app = self.plan, self.app
+        plan, console = self.plan, self.console
         assert plan is not None
         commands = tuple(" ".join(s.command(plan.namespace)) for s in plan.steps)
         op = PlanOperation(
@@ -216,7 +214,7 @@ class PlanController:
                      for n, s in enumerate(plan.steps)]
             + ["a failure or a stall stops the plan; c on the plan screen cancels it after the running step"],
             commands=commands)
-        guard = (app.config.application or plan.namespace) if app.production else None
+        guard = (console.config.application or plan.namespace) if console.production else None
 
         def confirmed(result: Confirmation | None) -> None:
             if result is None:
@@ -224,33 +222,31 @@ class PlanController:
                 return
             self._start(result.reason)
 
-        hint = "the application's name" if app.config.application else "the namespace"
-        app.push_screen(ConfirmScreen(op, guard=guard, guard_hint=hint), confirmed)
+        hint = "the application's name" if console.config.application else "the namespace"
+        console.ask(ConfirmScreen(op, guard=guard, guard_hint=hint), confirmed)
 
     def _start(self, reason: str) -> None:
-        from ..app import Request
         from .plan_cluster import ClusterBackend, HelmAccess
-        app, plan = self.app, self.plan
+        console, plan = self.console, self.plan
         assert plan is not None
-        helm = getattr(app, "helm", None)
+        helm = console.helm
         access = None
         if helm is not None:
             access = HelmAccess(helm.binary or helm.helm_path, helm.cluster.kubeconfig, helm.cluster.context)
         for step in plan.steps:
-            for name in step.covers + ((step.name,) if step.kind == HELM else ()):
-                app.busy[name] = Request("rollback", name, revision=step.target) if step.kind == KUBECTL else \
-                    _HelmBusy(f"rolling back helm release {step.name} (the plan)")
-        app.record("plan", app.config.application or plan.namespace,
+            for key in _step_keys(step):
+                console.ledger.start(key, f"rolling back {step.label} (the plan)")
+        console.record("plan", console.config.application or plan.namespace,
                    f"roll back every component: {len(plan.steps)} steps" + (f" (reason: {reason})" if reason else ""),
                    "; ".join(" ".join(s.command(plan.namespace)) for s in plan.steps))
-        self.executor = PlanExecutor(plan, ClusterBackend(app.apps, plan.namespace, access),
-                                     lambda ev: app.call_from_thread(self._event, ev), stall_after=self.stall_after,
+        self.executor = PlanExecutor(plan, ClusterBackend(console.target.api, plan.namespace, access),
+                                     lambda ev: console.call_soon(self._event, ev), stall_after=self.stall_after,
                                      reason=reason)
         if reason:  # also each kubectl step's change-cause ("Rollback to revision N: <reason>")
-            app._note(plan.steps[0].covers[0] if plan.steps[0].covers else plan.steps[0].name, INFO,
+            console.note(_first_ref(plan), INFO,
                       f"reason for the plan: {one_line(reason)}")
         self._say("Running: " + plan.summary())
-        app.run_worker(self._run_in_thread, thread=True, exit_on_error=False, group="plan", name="roll back every component")
+        console.run_off_loop(self._run_in_thread, group="plan", name="roll back every component")
 
     def _run_in_thread(self) -> None:
         executor = self.executor
@@ -260,32 +256,32 @@ class PlanController:
         except Exception as exc:  # noqa: BLE001 - never a traceback on screen
             summary = f"The plan stopped unexpectedly ({type(exc).__name__}: {one_line(exc, 160)}); " + \
                       executor.plan.summary()
-        self.app.call_from_thread(self._finished, summary)
+        self.console.call_soon(self._finished, summary)
 
     def _event(self, ev: StepEvent) -> None:
-        app, plan = self.app, self.plan
+        console, plan = self.console, self.plan
         assert plan is not None
         step = plan.steps[ev.index]
         # As for u/r: the step is a command ("plan-step") and its result an "outcome" the audit log pairs with it.
         payload = {"action": "rollback" if step.kind == KUBECTL else "helm-rollback", "revision": step.target,
                    "plan": True}
         if ev.start:
-            app.in_flight.update(step.covers)
+            for key in _step_keys(step):
+                console.ledger.executing(key)
             if step.kind == KUBECTL:
-                app.evidence.target_confirmed(step.name, step.target)
-                app.record("target", step.name, f"target revision {step.target}", payload={"revision": step.target})
-            app.record("plan-step", ev.component, ev.text, ev.command, None, payload=payload)
+                console.evidence.target_confirmed(step.name, step.target)
+                console.record("target", step.name, f"target revision {step.target}", payload={"revision": step.target})
+            console.record("plan-step", ev.component, ev.text, ev.command, None, payload=payload)
         if ev.final:
-            app.record("outcome", ev.component, ev.text, ev.command, ev.ok, payload={**payload, "state": ev.state})
-            for name in step.covers + ((step.name,) if step.kind == HELM else ()):
-                app.busy.pop(name, None)
-                app.in_flight.discard(name)
+            console.record("outcome", ev.component, ev.text, ev.command, ev.ok, payload={**payload, "state": ev.state})
+            for key in _step_keys(step):
+                console.ledger.finish(key)
             if ev.state == ROLLED_OUT:
                 for name in step.covers:
-                    app.rolled_back.add(name)
-                    app.evidence.rollback_succeeded(name, ev.command)
-        if app._console_alive():
-            app._note(ev.component, SEVERITY[ev.state] if ev.final else INFO, f"plan: {ev.text}")
+                    console.ledger.rolled_back.add(name)
+                    console.evidence.rollback_succeeded(name, ev.command)
+        if console.alive:
+            console.note(_event_ref(step, ev.component), SEVERITY[ev.state] if ev.final else INFO, f"plan: {ev.text}")
         self.message = ev.text if not ev.final else f"{step.label}: {ev.state}. {ev.text}"
         if self.screen is not None:
             self.screen.show_step(ev.index)
@@ -299,35 +295,45 @@ class PlanController:
             self.executor.cancel()
             self.cancelled_during = next((n for n, s in enumerate(self.plan.steps) if s.state == RUNNING), None)
             running = next((s.label for s in self.plan.steps if s.state == RUNNING), "the current step")
-            self.app.record("plan", self.app.config.application or self.plan.namespace,
+            self.console.record("plan", self.console.config.application or self.plan.namespace,
                             f"plan cancelled by the user; {running} finishes, the rest are cancelled")
         self._say(f"Cancelling: {next((s.label for s in self.plan.steps if s.state == RUNNING), 'the current step')} "
                   "finishes, the steps after it are cancelled.")
 
     def _finished(self, summary: str) -> None:
-        app, plan = self.app, self.plan
+        console, plan = self.console, self.plan
         assert plan is not None
         self.executor = None
         for step in plan.steps:  # nothing stays busy, whatever happened
-            for name in step.covers + ((step.name,) if step.kind == HELM else ()):
-                if step.state not in FINISHED or name in app.busy:
-                    app.busy.pop(name, None)
-                    app.in_flight.discard(name)
+            for key in _step_keys(step):
+                console.ledger.finish(key)
         ok = all(s.state in DONE_OK for s in plan.steps)
-        where = app.config.application or plan.namespace
-        app.record("plan", where, f"plan finished: {summary}", ok=ok)
+        where = console.config.application or plan.namespace
+        console.record("plan", where, f"plan finished: {summary}", ok=ok)
         self._say(("Plan complete: " if ok else "Plan stopped: ") + summary)
-        if app._console_alive():
-            first = plan.steps[0].covers[0] if plan.steps and plan.steps[0].covers else where
-            app._note(first, SUCCESS if ok else ERROR, ("Plan complete: " if ok else "Plan stopped: ") + summary)
-            app._say(("Plan complete: " if ok else "Plan stopped: ") + summary, title="Roll back every component",
+        if console.alive:
+            console.note(_first_ref(plan) if plan.steps else Ref("Application", where), SUCCESS if ok else ERROR, ("Plan complete: " if ok else "Plan stopped: ") + summary)
+            console.say(("Plan complete: " if ok else "Plan stopped: ") + summary, title="Roll back every component",
                      severity="information" if ok else "error")
         if self.screen is not None:
             self.screen.show_plan()
 
 
-@dataclass(frozen=True)
-class _HelmBusy:
-    """What `app.busy` holds for the release while the plan's Helm step is pending or running."""
+def _step_keys(step) -> list[Ref]:
+    """What a step holds busy in the ledger: its workloads, and the release for a Helm step."""
+    covered = [Ref(step.workload, name) for name in step.covers]
+    return covered + ([release_ref(step.name)] if step.kind == HELM else [])
 
-    doing: str
+
+def _keys(plan: Plan) -> list[Ref]:
+    return [key for step in plan.steps for key in _step_keys(step)]
+
+
+def _event_ref(step, component: str) -> Ref:
+    """Where a step's event goes in the Rollout stream: its workload, or the release."""
+    return release_ref(component) if step.kind == HELM and component == step.name else Ref(step.workload, component)
+
+
+def _first_ref(plan: Plan) -> Ref:
+    first = plan.steps[0]
+    return Ref(first.workload, first.covers[0]) if first.covers else _event_ref(first, first.name)

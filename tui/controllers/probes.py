@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from ..errors import ConsoleError, from_api_exception
-from ..kube import deployments
-from .evidence import count_errors, services_selecting
-
-TAIL_LINES = 500  # per container: "recent" logs
-SINCE_SECONDS = 900  # and no older than this
+from ..core.errors import ConsoleError
+from ..core.evidence import SINCE_SECONDS, TAIL_LINES, count_errors, services_selecting
+from ..core.names import SERVING_LABEL
+from ..core.validate import validate_name
+from ..kube.endpoints import ready_endpoints
+from ..kube.errors import from_api_exception
 
 
 def _container_log(core: client.CoreV1Api, namespace: str, pod: str, container: str, previous: bool,
@@ -40,7 +40,7 @@ def scan_pod_logs(api: client.ApiClient, namespace: str, pods: Iterable[dict], p
     unread: dict[str, str] = {}
     for pod in pods:
         name = pod["metadata"]["name"]
-        deployments.validate_name(name)
+        validate_name(name)
         statuses = {cs.get("name"): cs for cs in (pod.get("status") or {}).get("containerStatuses") or []}
         total, read = 0, False
         for container in (pod.get("spec") or {}).get("containers") or []:
@@ -70,8 +70,8 @@ def service_endpoints(api: client.ApiClient, namespace: str, pod_labels: Mapping
     except ApiException as exc:
         raise from_api_exception(exc, doing) from None
     plain = client.ApiClient().sanitize_for_serialization(services.items)
-    names = services_selecting(plain, pod_labels, ignore=deployments.SERVING_LABEL)
-    return {svc: deployments.ready_endpoints(api, namespace, svc, doing) for svc in names}
+    names = services_selecting(plain, pod_labels, ignore=SERVING_LABEL)
+    return {svc: ready_endpoints(api, namespace, svc, doing) for svc in names}
 
 
 def one_sentence(exc: BaseException, doing: str) -> str:

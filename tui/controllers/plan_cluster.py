@@ -7,17 +7,14 @@ tui/helm/operations.rollback_release. Everything blocks: worker threads only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import urllib3
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
-from ..errors import ConsoleError, from_api_exception
-from ..kube import deployments
-from .plan import HELM, Backend, Step, status_of
+from ..core.errors import ConsoleError
+from ..core.plan import HELM, Backend, Step, status_of
+from ..workloads.registry import adapter_for
 
 
 @dataclass(frozen=True)
@@ -30,8 +27,8 @@ class HelmAccess:
 
 
 class ClusterBackend(Backend):
-    def __init__(self, apps: client.AppsV1Api, namespace: str, helm: HelmAccess | None = None) -> None:
-        self.apps = apps
+    def __init__(self, api: client.ApiClient, namespace: str, helm: HelmAccess | None = None) -> None:
+        self.api = api
         self.namespace = namespace
         self.helm = helm
 
@@ -39,12 +36,13 @@ class ClusterBackend(Backend):
         if step.kind == HELM:
             return self._helm(step, on_line)
         try:
-            op = deployments.plan_rollback(self.apps, self.namespace, step.name, step.target, reason)
+            adapter = adapter_for(step.workload)
+            op = adapter.plan_rollback(self.api, self.namespace, step.name, step.target, reason)
         except ConsoleError as err:
             return "failed", False, err.message, " ".join(step.command(self.namespace))
         if op.noop:
             return "noop", True, op.noop, op.command_line
-        outcome = deployments.execute(self.apps, op)
+        outcome = adapter.execute(self.api, op)
         return ("ok" if outcome.ok else "failed"), outcome.ok, outcome.message, op.command_line
 
     def _helm(self, step: Step, on_line: Callable[[str], None]) -> tuple[str, bool, str, str]:
@@ -59,11 +57,7 @@ class ClusterBackend(Backend):
                                   kubeconfig=self.helm.kubeconfig, context=self.helm.context, on_line=on_line)
         return ("ok" if result.ok else "failed"), result.ok, result.message, result.command_line or command
 
-    def status(self, name: str) -> tuple[str, bool, bool, tuple]:
-        try:
-            response = self.apps.read_namespaced_deployment(name, self.namespace, _preload_content=False,
-                                                           _request_timeout=30)
-            deployment = json.loads(response.data or b"{}")
-        except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise from_api_exception(exc, f"reading the rollout of deployment.apps/{name}") from None
-        return status_of(deployment)
+    def status(self, name: str, kind: str = "Deployment") -> tuple[str, bool, bool, tuple]:
+        adapter = adapter_for(kind)
+        obj = adapter.read(self.api, self.namespace, name, f"reading the rollout of {adapter.resource}/{name}")
+        return status_of(adapter.reader, obj)

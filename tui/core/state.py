@@ -3,23 +3,23 @@
 The watchers' items (`Relisted`, `Changed`, `Health`) are applied here; the
 panes read derived views (`components()`, `revisions()`, the rollout log).
 `apply()` answers which components changed, so the UI repaints only those.
-A clock is injected, so ages and timestamps are deterministic in tests.
+Components are keyed by (kind, name) (`Ref`); what a kind's objects mean
+(history, rollout status, replica counts) comes from its `WorkloadReader`,
+handed in by the workload registry. A clock is injected, so ages and
+timestamps are deterministic in tests.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
-from .kube.deployments import revisions as history_of, rollout_status
-from .kube.watch import Changed, Health, Relisted
+from .items import Changed, Health, Relisted
+from .times import parse_rfc3339
+from .workload import Ref, WorkloadReader
 
-REVISION = "deployment.kubernetes.io/revision"
-CHANGE_CAUSE = "kubernetes.io/change-cause"
-HASH_LABEL = "pod-template-hash"
 LOG_LINES = 2000
 MAX_EVENTS = 2000  # Event objects kept; older ones have been streamed already
 
@@ -29,27 +29,6 @@ BAD_WAITING = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateCo
                "CreateContainerError", "RunContainerError", "InvalidImageName"}
 
 
-def parse_time(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-def human_age(seconds: float | None) -> str:
-    """kubectl's short ages: 45s, 12m, 5h, 3d."""
-    if seconds is None:
-        return "<unknown>"
-    s = max(0, int(seconds))
-    if s < 120:
-        return f"{s}s"
-    if s < 2 * 3600:
-        return f"{s // 60}m"
-    if s < 2 * 86400:
-        return f"{s // 3600}h"
-    return f"{s // 86400}d"
 
 
 def image_tag(image: str) -> str:
@@ -84,6 +63,10 @@ class ComponentView:
     paused: bool
 
     @property
+    def ref(self) -> Ref:
+        return Ref(self.kind, self.name)
+
+    @property
     def image_tags(self) -> str:
         return ",".join(image_tag(i) for i in self.images)
 
@@ -104,7 +87,7 @@ class RevisionView:
 @dataclass(frozen=True)
 class LogLine:
     at: float
-    component: str
+    component: Ref  # a workload, or Ref("HelmRelease", name) for a release's lines
     severity: str
     text: str
 
@@ -117,25 +100,32 @@ class WatchState:
 
 
 class ClusterState:
-    def __init__(self, namespace: str, clock: Callable[[], float] = time.time, order: Iterable[str] = ()):
+    def __init__(self, namespace: str, readers: Mapping[str, WorkloadReader], clock: Callable[[], float] = time.time,
+                 order: Iterable[str] = ()):
         self.namespace = namespace
+        self.readers = dict(readers)  # workload kind -> its reader (tui.workloads.registry.READERS)
+        # Which kinds own each owned kind: ReplicaSets belong to Deployments and to Argo Rollouts alike.
+        self.owned_by: dict[str, set[str]] = {}
+        for kind, reader in self.readers.items():
+            self.owned_by.setdefault(reader.owns, set()).add(kind)
         self.clock = clock
-        self.order = list(order)  # display order of components, from the config file
-        self.objects: dict[str, dict[str, dict]] = {"Deployment": {}, "ReplicaSet": {}, "Pod": {}, "Event": {}}
+        self.order = list(order)  # display order of components (names), from the config file
+        self.objects: dict[str, dict[str, dict]] = {kind: {} for kind in [*self.readers, *self.owned_by]}
+        self.objects.update(Pod={}, Event={})
         self.watches: dict[str, WatchState] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
-        self._last_status: dict[str, str] = {}
+        self._last_status: dict[Ref, str] = {}
         self._pod_summary: dict[str, str] = {}
         self._event_counts: dict[str, int] = {}
         # Which component each ReplicaSet and Pod belongs to, both ways, so views never scan every pod.
-        self._owner: dict[tuple[str, str], str] = {}
-        self._members: dict[str, dict[str, set[str]]] = {}
+        self._owner: dict[tuple[str, str], Ref] = {}
+        self._members: dict[Ref, dict[str, set[str]]] = {}
 
     # ---- applying watch items --------------------------------------------
 
-    def apply(self, items: Iterable) -> set[str]:
-        """Apply a batch; return the names of the components that changed ("*" for all)."""
-        dirty: set[str] = set()
+    def apply(self, items: Iterable) -> set:
+        """Apply a batch; return the components (Refs) that changed, and "*health" when a watch did."""
+        dirty: set = set()
         for item in items:
             if isinstance(item, Health):
                 self._health(item)
@@ -163,7 +153,7 @@ class ClusterState:
         else:
             self.watches[item.kind] = WatchState(item.live, item.since, item.error)
 
-    def _store(self, kind: str, type_: str, obj: dict, quiet: bool) -> str | None:
+    def _store(self, kind: str, type_: str, obj: dict, quiet: bool) -> Ref | None:
         name = obj["metadata"]["name"]
         bucket = self.objects.setdefault(kind, {})
         bucket.pop(name, None)  # re-insert: dict order is then least recently changed first
@@ -172,11 +162,11 @@ class ClusterState:
             if kind == "Event" and len(bucket) > MAX_EVENTS:
                 del bucket[next(iter(bucket))]  # events are news, not state: keep the recent ones
         component = self.component_of(kind, obj)
-        if kind in ("ReplicaSet", "Pod"):
+        if kind == "Pod" or kind in self.owned_by:
             self._index(kind, name, None if type_ == "DELETED" else component)
         if component is None:
             return None
-        if kind == "Deployment" and type_ != "DELETED":
+        if kind in self.readers and type_ != "DELETED":
             self._note_rollout(component, obj, quiet)
         elif kind == "Pod":
             self._note_pod(component, type_, obj, quiet)
@@ -186,34 +176,36 @@ class ClusterState:
 
     # ---- which component an object belongs to ----------------------------
 
-    def component_of(self, kind: str, obj: dict) -> str | None:
-        if kind == "Deployment":
-            return obj["metadata"]["name"]
-        if kind == "ReplicaSet":
+    def component_of(self, kind: str, obj: dict) -> Ref | None:
+        if kind in self.readers:
+            return Ref(kind, obj["metadata"]["name"])
+        if kind in self.owned_by:
             ref = _controller(obj)
-            return ref["name"] if ref and ref.get("kind") == "Deployment" else None
+            return Ref(ref["kind"], ref["name"]) if ref and ref.get("kind") in self.owned_by[kind] else None
         if kind == "Pod":
             ref = _controller(obj)
-            if ref and ref.get("kind") == "ReplicaSet":
-                rs = self.objects["ReplicaSet"].get(ref["name"])
-                if rs is not None:
-                    return self.component_of("ReplicaSet", rs)
-                # The pod may arrive before its ReplicaSet: its name says whose it is.
-                return ref["name"].rsplit("-", 1)[0] if "-" in ref["name"] else None
+            if ref and ref.get("kind") in self.owned_by:
+                owned = self.objects[ref["kind"]].get(ref["name"])
+                if owned is not None:
+                    return self.component_of(ref["kind"], owned)
+                # The pod may arrive before its ReplicaSet: its name says whose it is (when one kind owns them).
+                owners = self.owned_by[ref["kind"]]
+                if "-" in ref["name"] and len(owners) == 1:
+                    return Ref(next(iter(owners)), ref["name"].rsplit("-", 1)[0])
             return None
         if kind == "Event":
             involved = obj.get("involvedObject") or {}
             target_kind, target = involved.get("kind"), involved.get("name", "")
-            if target_kind == "Deployment":
-                return target
-            if target_kind in ("ReplicaSet", "Pod"):
+            if target_kind in self.readers:
+                return Ref(target_kind, target)
+            if target_kind in self.owned_by or target_kind == "Pod":
                 known = self.objects.get(target_kind, {}).get(target)
                 if known is not None:
                     return self.component_of(target_kind, known)
                 return self._by_prefix(target)
         return None
 
-    def _index(self, kind: str, name: str, component: str | None) -> None:
+    def _index(self, kind: str, name: str, component: Ref | None) -> None:
         before = self._owner.pop((kind, name), None)
         if before is not None:
             self._members.get(before, {}).get(kind, set()).discard(name)
@@ -221,19 +213,19 @@ class ClusterState:
             self._owner[(kind, name)] = component
             self._members.setdefault(component, {}).setdefault(kind, set()).add(name)
 
-    def _by_prefix(self, name: str) -> str | None:
-        for deployment in self.objects["Deployment"]:
-            if name.startswith(deployment + "-"):
-                return deployment
+    def _by_prefix(self, name: str) -> Ref | None:
+        for ref in self.workloads():
+            if name.startswith(ref.name + "-"):
+                return ref
         return None
 
     # ---- the rollout stream ----------------------------------------------
 
-    def _line(self, component: str, severity: str, text: str, at: float | None = None) -> None:
+    def _line(self, component: Ref, severity: str, text: str, at: float | None = None) -> None:
         self.log.append(LogLine(at if at is not None else self.clock(), component, severity, text))
 
-    def _note_rollout(self, component: str, deployment: dict, quiet: bool) -> None:
-        message, done, failed = rollout_status(deployment)
+    def _note_rollout(self, component: Ref, obj: dict, quiet: bool) -> None:
+        message, done, failed = self.readers[component.kind].rollout_status(obj)
         if self._last_status.get(component) == message:
             return
         self._last_status[component] = message
@@ -241,7 +233,7 @@ class ClusterState:
             return
         self._line(component, ERROR if failed else SUCCESS if done else INFO, message)
 
-    def _note_pod(self, component: str, type_: str, pod: dict, quiet: bool) -> None:
+    def _note_pod(self, component: Ref, type_: str, pod: dict, quiet: bool) -> None:
         name = pod["metadata"]["name"]
         summary = "deleted" if type_ == "DELETED" else pod_summary(pod)
         if self._pod_summary.get(name) == summary:
@@ -254,7 +246,7 @@ class ClusterState:
         severity = ERROR if any(w in summary for w in BAD_WAITING) else INFO
         self._line(component, severity, f"pod {name}: {summary}")
 
-    def _note_event(self, component: str, event: dict, quiet: bool) -> None:
+    def _note_event(self, component: Ref, event: dict, quiet: bool) -> None:
         uid = event["metadata"].get("uid") or event["metadata"]["name"]
         count = event.get("count") or 1
         if self._event_counts.get(uid, 0) >= count:
@@ -274,43 +266,55 @@ class ClusterState:
 
     # ---- views -----------------------------------------------------------
 
-    def components(self) -> list[ComponentView]:
-        views = [self.component(name) for name in self.objects["Deployment"]]
-        rank = {name: n for n, name in enumerate(self.order)}
-        return sorted((v for v in views if v), key=lambda v: (rank.get(v.name, len(rank)), v.name))
+    def workloads(self) -> list[Ref]:
+        """Every workload the watches list, by kind then as listed."""
+        return [Ref(kind, name) for kind in self.readers for name in self.objects[kind]]
 
-    def component(self, name: str) -> ComponentView | None:
-        d = self.objects["Deployment"].get(name)
+    def workload_objects(self) -> dict[Ref, dict]:
+        return {ref: self.objects[ref.kind][ref.name] for ref in self.workloads()}
+
+    def ref_named(self, name: str) -> Ref | None:
+        """The workload of that name (the checklist and the audit log speak of components by name)."""
+        return next((Ref(kind, name) for kind in self.readers if name in self.objects[kind]), None)
+
+    def obj(self, ref: Ref) -> dict | None:
+        """The workload's object as last watched (None: not, or no longer, there)."""
+        return self.objects.get(ref.kind, {}).get(ref.name) if ref.kind in self.readers else None
+
+    def components(self) -> list[ComponentView]:
+        views = [self.component(ref) for ref in self.workloads()]
+        rank = {name: n for n, name in enumerate(self.order)}
+        return sorted((v for v in views if v), key=lambda v: (rank.get(v.name, len(rank)), v.name, v.kind))
+
+    def component(self, ref: Ref) -> ComponentView | None:
+        d = self.obj(ref)
         if d is None:
             return None
-        spec, status = d.get("spec") or {}, d.get("status") or {}
-        desired = spec.get("replicas", 1)
+        reader = self.readers[ref.kind]
+        counts = reader.replicas(d)
         return ComponentView(
-            kind="Deployment",
-            name=name,
-            desired=desired,
-            ready=status.get("readyReplicas", 0),
-            updated=status.get("updatedReplicas", 0),
-            available=status.get("availableReplicas", 0),
-            revision=(d["metadata"].get("annotations") or {}).get(REVISION, ""),
-            images=tuple(_images(spec.get("template") or {})),
-            status=self._status_word(d),
-            paused=bool(spec.get("paused")),
+            kind=ref.kind,
+            name=ref.name,
+            desired=counts.desired,
+            ready=counts.ready,
+            updated=counts.updated,
+            available=counts.available,
+            revision=reader.revision(d),
+            images=tuple(_images((d.get("spec") or {}).get("template") or {})),
+            status=self._status_word(ref, reader, d),
+            paused=reader.paused(d),
         )
 
-    def _status_word(self, d: dict) -> str:
-        spec, status = d.get("spec") or {}, d.get("status") or {}
-        if spec.get("replicas", 1) == 0:
+    def _status_word(self, ref: Ref, reader: WorkloadReader, d: dict) -> str:
+        if reader.replicas(d).desired == 0:
             return "Scaled down"
-        if spec.get("paused"):
+        if reader.paused(d):
             return "Paused"
-        for cond in status.get("conditions") or []:
-            if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
-                return "Stalled"
-        if any(self._unhealthy(p) for p in self.pods_of(d["metadata"]["name"])):
+        if reader.stalled(d):
+            return "Stalled"
+        if any(self._unhealthy(p) for p in self.pods_of(ref)):
             return "Degraded"
-        _, done, _ = rollout_status(d)
-        return "Complete" if done else "Progressing"
+        return "Complete" if reader.rollout_status(d).done else "Progressing"
 
     @staticmethod
     def _unhealthy(pod: dict) -> bool:
@@ -319,20 +323,22 @@ class ClusterState:
                 return True
         return False
 
-    def _of(self, kind: str, component: str) -> list[dict]:
-        bucket = self.objects[kind]
+    def _of(self, kind: str, component: Ref) -> list[dict]:
+        bucket = self.objects.get(kind, {})
         names = self._members.get(component, {}).get(kind, ())
         return [bucket[n] for n in sorted(names) if n in bucket]
 
-    def replicasets_of(self, name: str) -> list[dict]:
-        return self._of("ReplicaSet", name)
+    def owned_of(self, ref: Ref) -> list[dict]:
+        """The objects the workload's revisions are (a Deployment's ReplicaSets)."""
+        reader = self.readers.get(ref.kind)
+        return self._of(reader.owns, ref) if reader is not None else []
 
-    def pods_of(self, name: str) -> list[dict]:
-        return self._of("Pod", name)
+    def pods_of(self, ref: Ref) -> list[dict]:
+        return self._of("Pod", ref)
 
-    def revisions(self, name: str) -> list[RevisionView]:
+    def revisions(self, ref: Ref) -> list[RevisionView]:
         """Newest first, like the history an engineer scans for a target (kubectl's rules)."""
-        d = self.objects["Deployment"].get(name)
+        d = self.obj(ref)
         if d is None:
             return []
         return [
@@ -340,21 +346,27 @@ class ClusterState:
                 revision=r.number,
                 change_cause=r.change_cause,
                 images=r.images,
-                created=parse_time(r.created),
+                created=parse_rfc3339(r.created),
                 pods=r.replicas,
                 ready=r.ready,
                 current=r.current,
                 replicaset=r.replicaset,
                 template=r.template,
             )
-            for r in reversed(history_of(d, self.replicasets_of(name)))
+            for r in reversed(self.readers[ref.kind].revisions(d, self.owned_of(ref)))
         ]
 
-    def lines(self, component: str | None = None) -> list[LogLine]:
-        return [line for line in self.log if component is None or line.component == component]
+    def lines(self, component: Ref | None = None) -> list[LogLine]:
+        return [line for line in self.log if component is None or about(line, component)]
 
     def stale(self) -> dict[str, WatchState]:
         return {kind: w for kind, w in self.watches.items() if not w.live}
+
+
+def about(line: LogLine, component: Ref) -> bool:
+    """Whether a Rollout line is about this component. A line whose kind was not known when it was written
+    (an incident's timeline replayed before the first list, a note by name) goes by the name."""
+    return line.component == component or (not line.component.kind and line.component.name == component.name)
 
 
 def _ready(pod: dict) -> bool:

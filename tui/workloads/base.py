@@ -1,0 +1,120 @@
+"""The protocols a workload adapter implements, one per concern, and the adapter's base.
+
+A kind implements the concerns it has (a Deployment all of them; an Argo
+Rollout adds promote, abort and retry as `KindAction`s). Each planner makes
+one read of the cluster and returns a frozen Operation; `execute` carries it
+out and answers with an Outcome. Everything here blocks: the console calls
+it from workers, never on the UI loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from ..core.errors import ConsoleError
+from ..core.operations import Operation, Outcome
+from ..core.requests import Request
+from ..core.workload import Revision, WorkloadReader
+
+if TYPE_CHECKING:
+    from kubernetes import client
+
+
+@dataclass(frozen=True)
+class KindAction:
+    """An action only some kinds have (Argo Rollouts' promote, abort, retry): the key table and the
+    palette learn it from the adapter."""
+
+    action: str  # the Request's action
+    key: str  # the key that starts it on a component of this kind
+    description: str  # for help and the palette
+    verb: str  # "promoting": said while it runs
+
+
+@runtime_checkable
+class HistoryViewer(Protocol):
+    def history(self, api: client.ApiClient, namespace: str, name: str) -> list[Revision]: ...
+
+
+@runtime_checkable
+class Rollbacker(Protocol):
+    def plan_rollback(self, api: client.ApiClient, namespace: str, name: str, to_revision: int = 0,
+                      reason: str = "") -> Operation: ...
+
+
+@runtime_checkable
+class Pauser(Protocol):
+    def plan_pause(self, api: client.ApiClient, namespace: str, name: str) -> Operation: ...
+
+    def plan_resume(self, api: client.ApiClient, namespace: str, name: str) -> Operation: ...
+
+
+@runtime_checkable
+class Restarter(Protocol):
+    def plan_restart(self, api: client.ApiClient, namespace: str, name: str) -> Operation: ...
+
+
+@runtime_checkable
+class Scaler(Protocol):
+    def plan_scale(self, api: client.ApiClient, namespace: str, name: str, replicas: int) -> Operation: ...
+
+
+@runtime_checkable
+class TrafficDiverter(Protocol):
+    def plan_divert_traffic(self, api: client.ApiClient, namespace: str, name: str, serving: bool) -> Operation: ...
+
+
+@runtime_checkable
+class Annotator(Protocol):
+    def plan_annotate(self, api: client.ApiClient, namespace: str, name: str, change_cause: str) -> Operation: ...
+
+
+# Which protocol each generic action needs.
+NEEDS: dict[str, type] = {
+    "rollback": Rollbacker, "pause": Pauser, "resume": Pauser, "restart": Restarter, "scale": Scaler,
+    "divert_traffic": TrafficDiverter, "annotate": Annotator,
+}
+
+
+class Workload:
+    """One kind's adapter. Subclasses set the class attributes and implement the protocols they support."""
+
+    kind: str = ""  # "Deployment"
+    resource: str = ""  # kubectl's name for it: "deployment.apps"
+    reader: WorkloadReader
+    kind_actions: tuple[KindAction, ...] = ()
+
+    def supports(self, action: str) -> bool:
+        needed = NEEDS.get(action)
+        if needed is not None:
+            return isinstance(self, needed)
+        return any(a.action == action for a in self.kind_actions)
+
+    def plan(self, api: client.ApiClient, namespace: str, request: Request) -> Operation:
+        """The Operation for a request (one read of the cluster); ConsoleError when it cannot be done."""
+        name, action = request.component.name, request.action
+        if not self.supports(action):
+            raise ConsoleError(f"{self.resource}/{name} cannot be {action.replace('_', ' ')}d from the console; "
+                               "use the kind's own tooling.")
+        if action == "rollback":
+            return self.plan_rollback(api, namespace, name, request.revision)  # type: ignore[attr-defined]
+        if action in ("pause", "resume", "restart"):
+            return getattr(self, f"plan_{action}")(api, namespace, name)
+        if action == "scale":
+            return self.plan_scale(api, namespace, name, int(request.replicas or 0))  # type: ignore[attr-defined]
+        if action == "divert_traffic":
+            return self.plan_divert_traffic(api, namespace, name, bool(request.serving))  # type: ignore[attr-defined]
+        if action == "annotate":
+            return self.plan_annotate(api, namespace, name, request.change_cause)  # type: ignore[attr-defined]
+        return self.plan_kind_action(api, namespace, request)
+
+    def plan_kind_action(self, api: client.ApiClient, namespace: str, request: Request) -> Operation:
+        raise ConsoleError(f"{request.action} is not an action of {self.kind}.")
+
+    def read(self, api: client.ApiClient, namespace: str, name: str, doing: str) -> dict:
+        """The workload as the server stores it (raw JSON); ConsoleError with `doing` in it when it cannot."""
+        raise NotImplementedError
+
+    def execute(self, api: client.ApiClient, op: Operation, *, settle_timeout: float = 10.0) -> Outcome:
+        raise NotImplementedError
