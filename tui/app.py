@@ -322,7 +322,7 @@ class RollbackConsole(App):
         if not self._console_alive():
             return
         now = self.clock()
-        self.apply([Health(kind, False, now, sentence) for kind in (*READERS, "Pod", "Event")])
+        self.apply([Health(kind, False, now, sentence) for kind in _watched_kinds()])
         self._say(sentence, severity="error")
 
     def _check_namespace(self) -> None:
@@ -359,7 +359,7 @@ class RollbackConsole(App):
         """Once every watch has listed, move what exists to the GC's permanent generation:
         full collections then scan only what changes, not thousands of listed objects."""
         self._listed_kinds |= {i.kind for i in items if isinstance(i, Relisted)}
-        if not self._frozen and self._listed_kinds >= {*READERS, "Pod", "Event"}:
+        if not self._frozen and self._listed_kinds >= _watched_kinds():
             self._frozen = True
             gc.collect()
             gc.freeze()
@@ -428,10 +428,11 @@ class RollbackConsole(App):
             new.append(line)
         new.reverse()
         self._last_line = log[-1]
-        self._evidence(new)
         shown = [line for line in new if self.scope_all or (self._selected and about(line, self._selected))]
         if shown:
             self.stream.append(shown)
+        # After showing them: a tick these lines prove is said below them, never above.
+        self._evidence(new)
 
     def _show_progress(self) -> None:
         rollouts = [p for n, p in self._rollouts.items() if self.scope_all or n == self._selected]
@@ -867,6 +868,11 @@ class RollbackConsole(App):
                 self.exit()
 
         self.push_screen(QuitScreen(what), answered)
+
+
+def _watched_kinds() -> set[str]:
+    """What the watches list: every workload kind, what their revisions are, pods and events."""
+    return {*READERS, *(reader.owns for reader in READERS.values()), "Pod", "Event"}
 
 
 def _in_rollout(view) -> bool:

@@ -17,7 +17,7 @@ from tests.support.sandbox import Kubectl
 from tests.support.tools import DEFAULT_KUBECTL
 from tui.app import RollbackConsole
 from tui.core.workload import Ref
-from tui.kube.config import connect
+from tui.kube.config import connect, locate
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.diff import DiffScreen
 from tui.screens.help import HelpScreen
@@ -371,6 +371,29 @@ def test_offline_actions_say_why_not_and_quit_asks_while_in_flight():
             assert app.is_running and app.screen is app.console_screen
             await pilot.press("q", "y")
             await wait_for(pilot, lambda: not app.is_running, "the console to exit", 5)
+
+    run(scenario())
+
+
+@pytest.mark.offline
+def test_a_context_that_cannot_be_used_is_said_once_and_every_watch_shows_down(tmp_path):
+    """The first frame comes from the kubeconfig's YAML; the client is built on a worker, and when it cannot be
+    the console says why in one sentence and never pretends to be connected."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "current-context: broken\n"
+        "contexts: [{name: broken, context: {cluster: c, user: u, namespace: production}}]\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {client-certificate: /nonexistent/cert.pem, client-key: /nonexistent/key.pem}}]\n")
+    app = RollbackConsole(locate(kubeconfig))
+    sentence = f"The context 'broken' in {kubeconfig} is unusable: File does not exist: /nonexistent/cert.pem."
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: sentence in app.notices, "the sentence", 20)
+            assert {kind for kind, w in app.state.watches.items() if not w.live} == {
+                "Deployment", "ReplicaSet", "Pod", "Event"}
+            assert list(app.notices).count(sentence) == 1
 
     run(scenario())
 

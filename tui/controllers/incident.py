@@ -25,7 +25,6 @@ from ..incident import report
 from ..incident.recorder import IncidentSettings, Recorder
 from ..incident.session import entry_time, log_path, validate_name
 from ..screens.prompt import PromptScreen
-from ..screens.report import ReportScreen
 from .console import Console
 
 # Entry kinds worth replaying into the Rollout stream on resume (the timeline as it was).
@@ -154,6 +153,8 @@ class IncidentController:
         def answered(write: bool | None) -> None:
             if write:
                 self.export_report()
+
+        from ..screens.report import ReportScreen  # rich.markdown: on first use, not at start
 
         self.console.ask(ReportScreen(incident.name, text, str(path)), answered)
 
