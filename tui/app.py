@@ -21,12 +21,9 @@ import logging
 import sys
 import threading
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from functools import partial
-from pathlib import Path
 
 from textual import on
 from textual.app import App
@@ -51,27 +48,22 @@ from widgets.rollout_stream import Progress, RolloutStream
 from .appconfig import AppConfig
 from .controllers.checklist import ChecklistKeeper
 from .controllers.incident import IncidentController
+from .controllers.operations import OperationsController
 from .controllers.plan import PlanController
 from .core import checklist as runbook
-from .core.errors import ConsoleError, one_line
+from .core.errors import ConsoleError
 from .core.guard import Guard
 from .core.items import Health, Relisted
 from .core.ledger import Ledger
-from .core.names import CHANGE_CAUSE, SERVING_LABEL
-from .core.requests import Request
-from .core.state import ERROR, INFO, SUCCESS, WARNING, ClusterState, LogLine, about
+from .core.state import ClusterState, LogLine, about
 from .core.workload import Ref
 from .incident.recorder import IncidentSettings
 from .kube.config import DEFAULT_PROD_PATTERN, Target, offline
-from .screens.confirm import Confirmation, ConfirmScreen
 from .screens.console import ConsoleScreen, help_rows
-from .screens.diff import DiffScreen
 from .screens.help import HelpScreen
 from .screens.palette import ActionsProvider
-from .screens.prompt import PromptScreen
 from .screens.quit import QuitScreen
-from .workloads.deployment.diff import pod_template_diff
-from .workloads.registry import READERS, adapter_for
+from .workloads.registry import READERS
 
 NARROW = 120  # below this many columns the Checklist starts collapsed
 
@@ -126,7 +118,6 @@ class RollbackConsole(App):
             # Textual's own start-up, and never on the UI loop.
             threading.Thread(target=self._build_sources, name="build-sources", daemon=True).start()
         self.checklist = checklist if checklist is not None else runbook.Checklist.runbook()
-        self.settle_timeout = settle_timeout
         self.hub = None  # the WatchHub, made by the startup worker (tui/kube/watch.py is imported there)
         self.info = TargetInfo(target.context, target.namespace, target.server, self.production, read_only)
         self.scope_all = False  # Rollout stream: False = the selected component, True = all
@@ -151,6 +142,7 @@ class RollbackConsole(App):
             self.helm = HelmController(self, release, helm, helm_history, helm_binary)
         self.evidence = ChecklistKeeper(self, self.config)  # the checklist's evidence
         self.plans = PlanController(self)  # "roll back every component" (A) and rollback readiness (w)
+        self.operations = OperationsController(self, settle_timeout)  # u, r, d, p, x, s, t, a
 
     # ---- composition -------------------------------------------------------------------------
 
@@ -234,6 +226,9 @@ class RollbackConsole(App):
 
     def focus_components(self) -> None:
         self.components_table.focus()
+
+    def post(self, message) -> None:
+        self.post_message(message)
 
     def refresh_stream(self) -> None:
         self._reset_stream()
@@ -573,21 +568,6 @@ class RollbackConsole(App):
 
     # ---- actions -----------------------------------------------------------------------------
 
-    def _component_for(self, action: str, needs: str = "") -> Ref | None:
-        """The selected component if the action may start on it; else say why not (the guard) and return None.
-
-        `needs`: the Request action the kind's adapter must support."""
-        ref = self._selected if self._selected is not None and self.state.component(self._selected) else None
-        refusal = self.guard.refusal(action, ref, self.ledger)
-        if refusal is None and ref is not None and needs:
-            adapter = adapter_for(ref.kind)
-            if not adapter.supports(needs):
-                refusal = f"{adapter.resource}/{ref.name} cannot do that from the console; use its own tooling."
-        if refusal:
-            self._refuse(refusal)
-            return None
-        return ref
-
     def _refuse(self, sentence: str) -> None:
         self.bell()
         self._say(sentence, severity="warning")
@@ -597,238 +577,41 @@ class RollbackConsole(App):
         self.notices.append(sentence)
         self.notify(sentence, title=title, severity=severity, markup=False)
 
+    # ---- actions on the selected component: tui/controllers/operations.py ---------------------
+
     def action_rollback_previous(self) -> None:
-        name = self._component_for("rollback_previous", "rollback")
-        if name:
-            self._plan(Request("rollback", name, revision=0))
+        self.operations.rollback_previous()
 
     def action_rollback_revision(self) -> None:
-        name = self._component_for("rollback_revision", "rollback")
-        if not name:
-            return
-        revisions = self.revisions_table
-        view = revisions.selected
-        if not revisions.has_focus or view is None:
-            revisions.focus()
-            self._refuse("Choose a revision in Revisions, then press r to roll back to it.")
-            return
-        if view.current:
-            self._refuse(f"Revision {view.revision} is already the current one; choose an older revision.")
-            return
-        self._plan(Request("rollback", name, revision=view.revision))
+        self.operations.rollback_revision()
 
     def action_kind_action(self, action: str) -> None:
-        """A kind-specific action (the key table learns them from the adapters): planned and confirmed
-        like every other one."""
-        ref = self._component_for(action, action)
-        if ref is None:
-            return
-        declared = next(a for a in adapter_for(ref.kind).kind_actions if a.action == action)
-        self._plan(Request(action, ref, verb=declared.verb))
+        self.operations.kind_action(action)
 
     def action_diff(self) -> None:
-        name = self._selected
-        revisions = self.revisions_table
-        view = revisions.selected
-        if name is None or view is None:
-            self._refuse("No revision is selected; pick a component, then a revision in Revisions.")
-            return
-        if not revisions.has_focus:
-            revisions.focus()
-        current = next((r for r in self.state.revisions(name) if r.current), None)
-        if current is None:
-            self._refuse(f"{name} has no current revision to compare with yet; wait for its ReplicaSets.")
-            return
-        diff = pod_template_diff(current.template, view.template,
-                                             f"{name} revision {current.revision} (current)",
-                                             f"{name} revision {view.revision}")
-        title = (f"{name}: revision {view.revision} against the current revision {current.revision}"
-                 if not view.current else f"{name}: revision {view.revision} is the current revision")
-
-        def chosen(result: str | None) -> None:
-            if result == "rollback":
-                name_ok = self._component_for("rollback_revision", "rollback")
-                if name_ok:
-                    self._plan(Request("rollback", name_ok, revision=view.revision))
-
-        self.push_screen(DiffScreen(title, diff, can_roll_back=not view.current and not self.read_only), chosen)
+        self.operations.diff()
 
     def action_pause_resume(self) -> None:
-        name = self._component_for("pause_resume", "pause")
-        if name:
-            view = self.state.component(name)
-            self._plan(Request("resume" if view.paused else "pause", name))
+        self.operations.pause_resume()
 
     def action_restart(self) -> None:
-        name = self._component_for("restart", "restart")
-        if name:
-            self._plan(Request("restart", name))
+        self.operations.restart()
 
     def action_scale(self) -> None:
-        name = self._component_for("scale", "scale")
-        if not name:
-            return
-        view = self.state.component(name)
-        remembered = self.ledger.remembered_replicas.get(name)
-        offer = remembered if view.desired == 0 and remembered else view.desired
-        question = f"{name} has {view.desired} replicas. Scale to how many? 0 is the emergency scale-down."
-        if view.desired == 0 and remembered:
-            question = f"{name} is scaled down; it had {remembered} replicas before. Scale to how many?"
-
-        def valid(text: str) -> str | None:
-            if not text.isdigit():
-                return "Give a whole number of replicas, 0 or more."
-            if int(text) == view.desired:
-                return f"{name} already has {view.desired} replicas; give another number or press Escape."
-            return None
-
-        def answered(text: str | None) -> None:
-            if text is not None:
-                self._plan(Request("scale", name, replicas=int(text)))
-
-        self.push_screen(PromptScreen(f"Scale {name}", question, str(offer), "replicas", valid, numeric=True),
-                         answered)
+        self.operations.scale()
 
     def action_traffic(self) -> None:
-        name = self._component_for("traffic", "divert_traffic")
-        if not name:
-            return
-        pods = self.state.pods_of(name)
-        serving_now = any((p["metadata"].get("labels") or {}).get(SERVING_LABEL) == "true" for p in pods)
-        self._plan(Request("divert_traffic", name, serving=not serving_now))
+        self.operations.traffic()
 
     def action_annotate(self) -> None:
-        name = self._component_for("annotate", "annotate")
-        if not name:
-            return
-        d = self.state.obj(name) or {}
-        current = (d.get("metadata", {}).get("annotations") or {}).get(CHANGE_CAUSE, "")
-
-        def valid(text: str) -> str | None:
-            return None if text else "The change-cause is empty; say what changed and why."
-
-        def answered(text: str | None) -> None:
-            if text is not None:
-                self._plan(Request("annotate", name, change_cause=text))
-
-        self.push_screen(PromptScreen(f"Change-cause of {name}", f"Record why {name} is as it is now "
-                                      f"({CHANGE_CAUSE}).", current, "what changed and why", valid),
-                         answered)
-
-    # ---- planning, confirming, executing -------------------------------------------------------
-
-    def _plan(self, request: Request) -> None:
-        self.ledger.start(request.component, request.doing)
-        self.run_worker(partial(self._plan_in_thread, request), thread=True, exit_on_error=False,
-                        group=f"plan-{request.component}", name=f"plan {request.doing}")
-
-    def _plan_in_thread(self, request: Request) -> None:
-        """Worker thread: read the cluster and describe the change; never raises."""
-        try:
-            op = adapter_for(request.component.kind).plan(self.target.api, self.target.namespace, request)
-        except ConsoleError as err:
-            self.post_message(OperationFinished(request, False, err.message, planning=True))
-            return
-        except Exception as exc:  # noqa: BLE001 - a bug must not take the console down
-            self.post_message(OperationFinished(request, False, _unexpected(request, exc), planning=True))
-            return
-        self.post_message(OperationPlanned(request, op))
+        self.operations.annotate()
 
     def on_operation_planned(self, message: OperationPlanned) -> None:
-        request, op = message.request, message.operation
-        if not self._console_alive():
-            return
-        if op.noop:
-            # kubectl prints this and changes nothing: no confirmation needed.
-            self._finish(request, True, op.noop, severity=WARNING)
-            return
-        guard = self.guard.confirm_name(request.component.name)
-
-        def confirmed(result: Confirmation | None) -> None:
-            if result is None:
-                self._finish(request, False, f"Cancelled: {request.doing} (nothing changed).", severity=INFO,
-                             quiet=True)
-                return
-            if op.kind == "rollback":
-                self.evidence.target_confirmed(op.component, op.revision)
-                self.record("target", op.component, f"target revision {op.revision}",
-                            payload={"revision": op.revision})
-            if op.kind == "scale" and op.replicas == 0:
-                self.push_screen(ConfirmScreen(
-                    op, ask_reason=False, confirm_label="Scale to 0",
-                    warning=f"Emergency scale-down: every pod of {op.component} stops and it serves nothing "
-                            f"until scaled back ({op.previous_replicas} replicas will be remembered). "
-                            "Confirm a second time.",
-                ), lambda again: self._execute(request, op, result.reason) if again else self._finish(
-                    request, False, f"Cancelled: {request.doing} (nothing changed).", severity=INFO, quiet=True))
-                return
-            self._execute(request, op, result.reason)
-
-        self.push_screen(ConfirmScreen(op, guard=guard), confirmed)
-
-    def _execute(self, request: Request, op, reason: str) -> None:
-        self.ledger.executing(request.component)
-        if reason:
-            self._note(request.component, INFO, f"reason for {request.doing}: {one_line(reason)}")
-        self._note(request.component, INFO, f"$ {op.command_line}")
-        self.record("action", request.component, request.doing + (f" (reason: {reason})" if reason else ""),
-                    op.command_line, payload={"action": op.kind, "revision": op.revision, "reason": reason})
-        self.run_worker(partial(self._execute_in_thread, request, op, reason), thread=True, exit_on_error=False,
-                        group=f"execute-{request.component}", name=f"execute {request.doing}")
-
-    def _execute_in_thread(self, request: Request, op, reason: str) -> None:
-        adapter = adapter_for(op.workload)
-        try:
-            if op.kind == "rollback" and reason:
-                # The reason becomes the change-cause: plan again with it, and refuse if anything moved.
-                again = adapter.plan_rollback(self.target.api, op.namespace, op.component, op.revision, reason)
-                if again.basis != op.basis or again.revision != op.revision:
-                    raise ConsoleError(f"deployment.apps/{op.component} changed since you looked (someone else "
-                                       "updated it); re-read and try again.")
-                op = again
-            outcome = adapter.execute(self.target.api, op, settle_timeout=self.settle_timeout)
-        except ConsoleError as err:
-            self.post_message(OperationFinished(request, False, err.message))
-            return
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(OperationFinished(request, False, _unexpected(request, exc)))
-            return
-        lines = [outcome.message]
-        if op.kind == "divert_traffic":
-            for svc in sorted(set(outcome.endpoints_before) | set(outcome.endpoints_after)):
-                before = ", ".join(outcome.endpoints_before.get(svc, [])) or "none"
-                after = ", ".join(outcome.endpoints_after.get(svc, [])) or "none"
-                lines.append(f"service/{svc} ready endpoints: {before} → {after}")
-        self.post_message(OperationFinished(request, outcome.ok, "\n".join(lines), operation=op, outcome=outcome))
+        self.operations.planned(message.request, message.operation)
 
     def on_operation_finished(self, message: OperationFinished) -> None:
-        request, op, outcome = message.request, message.operation, message.outcome
-        if not self._console_alive():
-            return
-        if message.ok and op is not None and op.kind == "scale" and op.replicas == 0:
-            before = outcome.previous_replicas if outcome.previous_replicas is not None else op.previous_replicas
-            if before:
-                self.ledger.remembered_replicas[request.component] = before
-        if message.ok:
-            self._finish(request, True, message.message, severity=SUCCESS)
-            if request.action == "rollback":
-                self.ledger.rolled_back.add(request.component.name)
-                self.evidence.rollback_succeeded(request.component.name, op.command_line if op is not None else "")
-        else:
-            prefix = "" if message.planning else "Failed: "
-            self._finish(request, False, prefix + message.message, severity=ERROR)
+        self.operations.finished(message)
 
-    def _finish(self, request: Request, ok: bool, text: str, severity: str, quiet: bool = False) -> None:
-        self.ledger.finish(request.component)
-        lines = text.splitlines() or [text]
-        for line in lines:
-            self._note(request.component, severity, line)
-        self.record("outcome", request.component, text, ok=ok, payload={
-            "action": request.action, "cancelled": not ok and severity == INFO})
-        if quiet:
-            return
-        toast = {SUCCESS: "information", INFO: "information", WARNING: "warning", ERROR: "error"}[severity]
-        self._say(lines[0], title=str(request.component), severity=toast)
 
     def record(self, kind: str, component: str, text: str, command: str = "", ok: bool | None = None, *,
                payload: dict | None = None) -> None:
@@ -879,14 +662,6 @@ def _in_rollout(view) -> bool:
     if view.status in ("Progressing", "Stalled", "Degraded"):
         return True
     return view.status == "Paused" and view.updated < view.desired
-
-
-def _unexpected(request, exc: BaseException) -> str:
-    """An unforeseen failure, as one sentence (the details go to the log, not the screen)."""
-    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-    return (f"{request.doing[0].upper()}{request.doing[1:]} failed unexpectedly ({type(exc).__name__}: "
-            f"{one_line(exc, 160)}{at}); the console keeps running, try again or use kubectl.")
 
 
 def offline_target(context: str, namespace: str, server: str) -> Target:

@@ -1,4 +1,4 @@
-"""Controllers: the console's behaviours (operations, Helm, the plan, the checklist, incidents).
+"""Controllers: the console's behaviours (component operations, Helm, the plan, the checklist, incidents).
 
 Each takes the small `Console` protocol (console.py) and never the App: what
 they may ask of the console is written down there, and each can be driven by
