@@ -63,7 +63,7 @@ from .screens.console import ConsoleScreen, help_rows
 from .screens.help import HelpScreen
 from .screens.palette import ActionsProvider
 from .screens.quit import QuitScreen
-from .workloads.registry import READERS
+from .workloads.registry import ADAPTERS, READERS
 
 NARROW = 120  # below this many columns the Checklist starts collapsed
 
@@ -291,7 +291,7 @@ class RollbackConsole(App):
         try:
             from .kube.watch import namespaced_sources
 
-            sources = namespaced_sources(self.target.api, self.target.namespace, self.selector)
+            sources = namespaced_sources(self.target.api, self.target.namespace, self.selector, ADAPTERS.values())
             if self._helm_release:
                 from .controllers.helm import helm_source
 

@@ -36,7 +36,6 @@ from ..helm.operations import (
 from ..helm.release import DEPLOYED, ReleaseHistory, from_secret, selector
 from ..kube.watch import Source
 from ..screens.confirm import Confirmation, ConfirmScreen
-from ..screens.helm import HelmDiffScreen, HelmRollbackScreen
 from ..workloads.registry import ADAPTERS
 from .console import Console
 
@@ -180,6 +179,8 @@ class HelmController:
             if result == "rollback":
                 self.rollback(revision)
 
+        from ..screens.helm import HelmDiffScreen  # the Helm screens load on first use
+
         self.console.ask(HelmDiffScreen(title, deployed, chosen, can_roll_back=self._refusal(revision) is None),
                              closed)
 
@@ -247,6 +248,8 @@ class HelmController:
                 self._cancelled(request)
             else:
                 self._confirm(request, options, diff)
+
+        from ..screens.helm import HelmRollbackScreen
 
         self.console.ask(HelmRollbackScreen(summary, said, result.ok, diff, force_flag=force_flag),
                              chosen_options)

@@ -13,7 +13,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import urllib3
@@ -42,12 +42,14 @@ class Source:
     transform: Callable[[dict], object] | None = None
 
 
-def namespaced_sources(api: client.ApiClient, namespace: str, label_selector: str = "") -> list[Source]:
-    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+def namespaced_sources(api: client.ApiClient, namespace: str, label_selector: str = "",
+                       workloads: Iterable = ()) -> list[Source]:
+    """What the console watches: each workload kind's own sources (its adapter's `sources()`: the kind and
+    what its revisions are), then the pods and events every kind shares."""
+    core = client.CoreV1Api(api)
     selected = {"label_selector": label_selector} if label_selector else {}
-    return [
-        Source("Deployment", apps.list_namespaced_deployment, (namespace,), dict(selected)),
-        Source("ReplicaSet", apps.list_namespaced_replica_set, (namespace,), dict(selected)),
+    sources = [source for adapter in workloads for source in adapter.sources(api, namespace, dict(selected))]
+    return sources + [
         Source("Pod", core.list_namespaced_pod, (namespace,), dict(selected)),
         # Events carry no app labels: all of the namespace's, matched to components by the state.
         Source("Event", core.list_namespaced_event, (namespace,)),

@@ -112,6 +112,11 @@ class Workload:
     def plan_kind_action(self, api: client.ApiClient, namespace: str, request: Request) -> Operation:
         raise ConsoleError(f"{request.action} is not an action of {self.kind}.")
 
+    def sources(self, api: client.ApiClient, namespace: str, selected: dict) -> list:
+        """What to list and watch for this kind (tui.kube.watch.Source): the kind itself and the objects its
+        revisions are; `selected` is the label selector's keyword arguments."""
+        raise NotImplementedError
+
     def read(self, api: client.ApiClient, namespace: str, name: str, doing: str) -> dict:
         """The workload as the server stores it (raw JSON); ConsoleError with `doing` in it when it cannot."""
         raise NotImplementedError

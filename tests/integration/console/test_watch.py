@@ -13,6 +13,7 @@ from tui.core.items import Changed, Health, Relisted
 from tui.kube import watch as kwatch
 from tui.kube.config import connect
 from tui.kube.watch import Source, WatchHub, namespaced_sources
+from tui.workloads.registry import ADAPTERS
 
 NS = "production"
 
@@ -43,7 +44,7 @@ def test_lists_then_streams_changes(tmp_path):
     try:
         target = connect(sb.kubeconfig)
         hub = WatchHub(target.server)
-        hub.start(namespaced_sources(target.api, NS, "app=eli-maor"))
+        hub.start(namespaced_sources(target.api, NS, "app=eli-maor", ADAPTERS.values()))
         items = collect(hub, lambda seen: live_kinds(seen) == {"Deployment", "ReplicaSet", "Pod", "Event"})
         listed = {i.kind: i for i in items if isinstance(i, Relisted)}
         assert sorted(o["metadata"]["name"] for o in listed["Deployment"].objects) == [
@@ -67,7 +68,7 @@ def test_a_lost_server_is_stale_with_a_sentence_then_comes_back(tmp_path):
     try:
         target = connect(sb.kubeconfig, namespace="default")
         hub = WatchHub(target.server)
-        hub.start(namespaced_sources(target.api, "default"))
+        hub.start(namespaced_sources(target.api, "default", workloads=ADAPTERS.values()))
         collect(hub, lambda seen: len(live_kinds(seen)) == 4)
         assert sb.stop() == 0
         items = collect(hub, lambda seen: any(isinstance(i, Health) and not i.live and "Cannot reach" in i.error

@@ -66,6 +66,13 @@ class Deployment(Workload):
                 apps = self._apps[id(api)] = client.AppsV1Api(api)
             return apps
 
+    def sources(self, api: client.ApiClient, namespace: str, selected: dict) -> list:
+        from ...kube.watch import Source
+
+        apps = self.apps(api)
+        return [Source("Deployment", apps.list_namespaced_deployment, (namespace,), dict(selected)),
+                Source("ReplicaSet", apps.list_namespaced_replica_set, (namespace,), dict(selected))]
+
     def read(self, api: client.ApiClient, namespace: str, name: str, doing: str) -> dict:
         from . import plan as planner
 
