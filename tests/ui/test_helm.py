@@ -240,7 +240,8 @@ def test_a_colleagues_helm_command_appears_live(sb, tmp_path, monkeypatch):
             await wait_for(pilot, lambda: [r.revision for r in app.helm.pane.table.revisions][:1] == [5],
                            "revision 5 in the Helm pane")
             assert app.helm.pane.table.revisions[0].description == "Rollback to 1"
-            assert app.helm.history.get(4).status == "superseded"
+            # helm writes revision 5 first, then marks 4 superseded: each write arrives through the watch.
+            await wait_for(pilot, lambda: app.helm.history.get(4).status == "superseded", "revision 4 superseded")
 
     asyncio.run(scenario())
 
