@@ -3,7 +3,7 @@
 Drives the real `RollbackConsole` headless (Textual's `run_test`, 160x48)
 against sandbox processes over HTTP and times what a user waits for:
 
-1. Launch on the seeded `eli-maor` sandbox: from `connect` (and from the
+1. Launch on the seeded `eli-maor` sandbox: from reading the kubeconfig (and from the
    process's start) to the first frame showing all 4 components and the
    selected component's revisions; `import tui.app` on its own.
 2. Watch event to screen: another thread creates core/v1 Events on the
@@ -52,7 +52,7 @@ from textual import events
 from kube_sandbox.process import SandboxProcess
 from kube_sandbox.seeds import APP, COMPONENTS
 from tui.app import RollbackConsole
-from tui.kube.config import connect
+from tui.kube.config import locate
 
 SIZE = (160, 48)
 BACKEND = f"{APP}-backend"
@@ -220,13 +220,13 @@ async def launch(kubeconfig: Path, rows: int, options: dict, then: Then | None =
     on it. Times are perf_counter seconds (absolute, for the parent to compare)."""
     with Stalls() as stalls:
         t0 = time.perf_counter()
-        app = RollbackConsole(connect(kubeconfig=kubeconfig), **options)
+        app = RollbackConsole(locate(kubeconfig=kubeconfig), **options)  # as the command line does
         frames = Frames(app, complete=lambda: shows_everything(app, rows))
         async with app.run_test(size=SIZE) as pilot:
             await until(lambda: frames.complete_at is not None, f"{rows} components and their revisions on screen")
             await until(lambda: every_watch_listed(app), "every watch to list")
             settled = await frames.settled(app, frames.complete_at)
-            result = {"connect": t0, "complete": frames.complete_at, "settled": settled, "stall": stalls.worst,
+            result = {"connect": t0, "first": frames.times[0] if frames.times else None, "complete": frames.complete_at, "settled": settled, "stall": stalls.worst,
                       "gc_worst": stalls.gc_worst, "gc_full": stalls.gc_full}
             if then is not None:
                 result |= await then(pilot, app, frames)
@@ -276,7 +276,7 @@ def watch_events(kubeconfig: Path, plan: Plan) -> Then:
     async def run(pilot, app: RollbackConsole, frames: Frames) -> dict:
         core = client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig)))
         app.components_table.select(BACKEND)
-        await until(lambda: app.selected == BACKEND and app.revisions_table.component == BACKEND,
+        await until(lambda: str(app.selected) == BACKEND and str(app.revisions_table.component) == BACKEND,
                     f"{BACKEND} selected")
         await frames.settled(app, time.perf_counter())
         times = EventTimes()
@@ -416,13 +416,16 @@ def report(plan_name: str, tmp: Path) -> list[tuple[str, str, str]]:
         sandbox.stop()
     complete = [r["complete"] - r["connect"] for r in launches]
     from_start = [r["complete"] - r["spawned"] for r in launches]
+    first = [r["first"] - r["spawned"] for r in launches if r.get("first")]
     settled = statistics.median(r["settled"] - r["connect"] for r in launches)
     rows += [
-        (f"Launch, eli-maor: `connect` to first complete frame, median / worst of {plan.launches}",
+        (f"Launch, eli-maor: kubeconfig read to first complete frame, median / worst of {plan.launches}",
          f"{msec(statistics.median(complete))} / {msec(max(complete))}", "< 1 s"),
+        ("Launch, eli-maor: process start to first frame (layout, header: connecting to which server), "
+         "median / worst", f"{msec(statistics.median(first))} / {msec(max(first))}", ""),
         ("Launch, eli-maor: process start to first complete frame, median / worst",
          f"{msec(statistics.median(from_start))} / {msec(max(from_start))}", ""),
-        ("Launch, eli-maor: `connect` to settled (every watch listed, screen quiet); longest UI loop stall",
+        ("Launch, eli-maor: kubeconfig read to settled (every watch listed, screen quiet); longest UI loop stall",
          f"{msec(settled)}; {msec(statistics.median(r['stall'] for r in launches))} (medians)", ""),
     ]
     times = {key: {int(n): t for n, t in value.items()} for key, value in streamed["events"].items()
@@ -455,8 +458,8 @@ def report(plan_name: str, tmp: Path) -> list[tuple[str, str, str]]:
     big_gc = f"{msec(big['stall'])} / {msec(big['gc_worst'])} ({big['gc_full']})"
     rows += [
         (f"Seed {scale} (speed {plan.speed:g}): create until every one is available", f"{seeded:.1f} s", ""),
-        (f"Launch, {scale}: `connect` to first complete frame", msec(big["complete"] - big["connect"]), "< 1 s"),
-        (f"Launch, {scale}: `connect` to settled; longest UI loop stall / full GC meanwhile (full GCs)",
+        (f"Launch, {scale}: kubeconfig read to first complete frame", msec(big["complete"] - big["connect"]), "< 1 s"),
+        (f"Launch, {scale}: kubeconfig read to settled; longest UI loop stall / full GC meanwhile (full GCs)",
          f"{msec(big['settled'] - big['connect'])}; {big_gc}", ""),
         (f"Keypress (j/k x {plan.presses}) to its first frame: p50 / p99 / max", ms(big["first"]), ""),
         ("Keypress to settled screen: p50 / p99 / max", ms(big["settled_after"]), "p99 < 50 ms"),
