@@ -18,6 +18,18 @@ class SandboxStartError(RuntimeError):
     pass
 
 
+def first_line(proc: subprocess.Popen, timeout: float) -> tuple[str, list[str]]:
+    """The child's first stdout line ("" if none within `timeout`), and its stderr lines as they keep coming
+    (read on a thread, so a chatty child never blocks on a full pipe)."""
+    stderr: list[str] = []
+    threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
+    first: list[str] = []
+    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return (first[0] if first else ""), stderr
+
+
 def _die_with_parent() -> None:
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -49,13 +61,7 @@ class SandboxProcess:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             preexec_fn=_die_with_parent if die_with_parent else None,
         )
-        stderr: list[str] = []
-        threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
-        first: list[str] = []
-        reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        line = first[0] if first else ""
+        line, stderr = first_line(proc, timeout)
         if not line.startswith(READY_PREFIX):
             proc.kill()
             proc.wait()

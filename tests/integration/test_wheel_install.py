@@ -25,12 +25,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from kube_sandbox.process import first_line
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "tui", "widgets", "kube_sandbox")
@@ -101,13 +102,7 @@ def _serve_until_ready(venv: Path, cwd: Path, kubeconfig: Path, timeout: float =
          "--kubeconfig-out", str(kubeconfig)],
         cwd=cwd, env=_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    stderr: list[str] = []
-    threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
-    first: list[str] = []
-    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    line = first[0] if first else ""
+    line, stderr = first_line(proc, timeout)
     if not line.startswith(READY):
         _stop(proc)
         pytest.fail(f"no ready line within {timeout:.0f}s (exit {proc.returncode}): {line!r}\n"
