@@ -105,7 +105,7 @@ class ComponentTable(KeyTable):
             if not self._matches(view.ref):
                 continue
             for (key, _), value in zip(COLUMNS, self._cells(view)):
-                self.update_cell(_key(view.ref), key, value)
+                self.update_cell(_key(view.ref), key, value, update_width=True)  # never cut a new image or status
 
     def set_warnings(self, warnings: dict[str, int]) -> None:
         """Mark the components that have readiness warnings (name -> how many); the rest unmarked."""

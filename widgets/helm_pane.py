@@ -70,7 +70,7 @@ class HelmTable(RevisionRows):
         if same_rows:
             for r in self._revisions:
                 for (key, _), value in zip(COLUMNS, self._cells(r)):
-                    self.update_cell(str(r.revision), key, value)
+                    self.update_cell(str(r.revision), key, value, update_width=True)
             return
         self.clear()
         for r in self._revisions:

@@ -56,7 +56,7 @@ class RevisionTable(RevisionRows):
         if same_rows:
             for view in views:
                 for (key, _), value in zip(COLUMNS, self._cells(view)):
-                    self.update_cell(str(view.revision), key, value)
+                    self.update_cell(str(view.revision), key, value, update_width=True)
             return
         self.clear()
         for view in views:

@@ -7,6 +7,8 @@ is on: every confirmation needs the component's name typed.
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from kubernetes import client
 from textual.widgets import Input, Static
@@ -16,6 +18,7 @@ from tests.support.pilot import BACKEND, ROLLED_OUT, SIZE, confirm, console, rea
 from tests.support.sandbox import Kubectl
 from tests.support.tools import DEFAULT_KUBECTL
 from tui.app import RollbackConsole
+from tui.core.items import Changed
 from tui.core.workload import Ref
 from tui.kube.config import connect, locate
 from tui.screens.confirm import ConfirmScreen
@@ -394,6 +397,32 @@ def test_a_context_that_cannot_be_used_is_said_once_and_every_watch_shows_down(t
             assert {kind for kind, w in app.state.watches.items() if not w.live} == {
                 "Deployment", "ReplicaSet", "Pod", "Event"}
             assert list(app.notices).count(sentence) == 1
+
+    run(scenario())
+
+
+@pytest.mark.offline
+def test_a_longer_image_or_status_widens_its_column_instead_of_being_cut():
+    """Identity is never hidden: a row updated in place (a watch event) keeps every character of its image
+    tag and status word, whatever the first values' widths were."""
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            ref = Ref("Deployment", "eli-maor-worker")
+            worker = copy.deepcopy(app.state.obj(ref))
+            worker["spec"]["template"]["spec"]["containers"][0]["image"] = \
+                "ghcr.io/eli-maor/worker:v2.1.0-slow-and-crashloop"
+            worker["spec"]["replicas"] = 0
+            app.apply([Changed("Deployment", "MODIFIED", worker)])
+            await pilot.pause()
+            table = app.components_table
+            row = table.get_row_index("Deployment/eli-maor-worker")
+            cells = [str(c) for c in table.get_row_at(row)]
+            assert "v2.1.0-slow-and-crashloop" in cells and "Scaled down" in cells
+            widths = {c.key.value: c.get_render_width(table) - 2 * table.cell_padding for c in table.columns.values()}
+            assert widths["image"] >= len("v2.1.0-slow-and-crashloop") and widths["status"] >= len("Scaled down")
 
     run(scenario())
 
