@@ -58,7 +58,7 @@ from .core.ledger import Ledger
 from .core.state import ClusterState, LogLine, about
 from .core.workload import Ref
 from .incident.recorder import IncidentSettings
-from .kube.config import DEFAULT_PROD_PATTERN, Target, offline
+from .kube.config import DEFAULT_PROD_PATTERN, Target
 from .screens.console import ConsoleScreen, help_rows
 from .screens.help import HelpScreen
 from .screens.palette import ActionsProvider
@@ -191,15 +191,6 @@ class RollbackConsole(App):
     def alive(self) -> bool:
         return self._console_alive()
 
-    def say(self, sentence: str, severity: str = "information", title: str = "") -> None:
-        self._say(sentence, severity, title)
-
-    def refuse(self, sentence: str) -> None:
-        self._refuse(sentence)
-
-    def note(self, component: Ref, severity: str, text: str) -> None:
-        self._note(component, severity, text)
-
     def run_off_loop(self, work, *, group: str, name: str = "") -> None:
         """A thread for blocking work; a coroutine runs as an async worker (anyio subprocesses)."""
         thread = not inspect.iscoroutine(work)
@@ -318,7 +309,7 @@ class RollbackConsole(App):
             return
         now = self.clock()
         self.apply([Health(kind, False, now, sentence) for kind in _watched_kinds()])
-        self._say(sentence, severity="error")
+        self.say(sentence, severity="error")
 
     def _check_namespace(self) -> None:
         """In a worker: a namespace that does not exist lists as empty, so say it plainly."""
@@ -330,7 +321,7 @@ class RollbackConsole(App):
             client.CoreV1Api(self.target.api).read_namespace(ns, _request_timeout=10)
         except ApiException as exc:
             if exc.status == 404:
-                self.call_from_thread(self._say, f"Namespace {ns} does not exist on context {context}; "
+                self.call_from_thread(self.say, f"Namespace {ns} does not exist on context {context}; "
                                       "restart with -n and an existing namespace.", "error")
             # 403 (not allowed to read namespaces) is common and harmless; the watches report the rest.
         except Exception:  # noqa: BLE001 - unreachable servers are reported by the watchers' stale state
@@ -365,7 +356,7 @@ class RollbackConsole(App):
         self._listed_once = True
         if not self.state.workloads():
             chosen = f"matching {self.selector} " if self.selector else ""
-            self._say(f"No Deployments {chosen}in namespace {self.target.namespace}; check -n and -l "
+            self.say(f"No Deployments {chosen}in namespace {self.target.namespace}; check -n and -l "
                       "(or the config file).", "warning")
 
     def _console_alive(self) -> bool:
@@ -490,7 +481,7 @@ class RollbackConsole(App):
 
     def action_smoke_test(self) -> None:
         if self._selected is None or self.state.component(self._selected) is None:
-            self._refuse("No component is selected; pick one in Components first.")
+            self.refuse("No component is selected; pick one in Components first.")
             return
         self.evidence.run_smoke([self._selected.name])
 
@@ -516,7 +507,7 @@ class RollbackConsole(App):
             table.move_cursor(row=0)
             self._select(table.selected)
         else:
-            self._say(f"No component matches {event.value.strip()!r}; press / and escape to clear the filter.",
+            self.say(f"No component matches {event.value.strip()!r}; press / and escape to clear the filter.",
                       severity="warning")
 
     def action_escape(self) -> None:
@@ -547,7 +538,7 @@ class RollbackConsole(App):
 
     def action_toggle_helm(self) -> None:
         if self.helm is None:
-            self._refuse("No Helm release is configured; start with --release NAME (or release: in the config "
+            self.refuse("No Helm release is configured; start with --release NAME (or release: in the config "
                          "file).")
             return
         self.helm.toggle()
@@ -568,11 +559,11 @@ class RollbackConsole(App):
 
     # ---- actions -----------------------------------------------------------------------------
 
-    def _refuse(self, sentence: str) -> None:
+    def refuse(self, sentence: str) -> None:
         self.bell()
-        self._say(sentence, severity="warning")
+        self.say(sentence, severity="warning")
 
-    def _say(self, sentence: str, severity: str = "information", title: str = "") -> None:
+    def say(self, sentence: str, severity: str = "information", title: str = "") -> None:
         """A notification, kept in `notices` too (newest last): the sentences the console said."""
         self.notices.append(sentence)
         self.notify(sentence, title=title, severity=severity, markup=False)
@@ -623,7 +614,7 @@ class RollbackConsole(App):
         self.timeline_entries.append((self.clock(), kind, component, text, command, ok))
         self.incident.record_entry(kind, component, text, command, ok, payload)
 
-    def _note(self, component: Ref | str, severity: str, text: str) -> None:
+    def note(self, component: Ref | str, severity: str, text: str) -> None:
         """A line of our own in the Rollout stream (outcomes, refusals, commands).
 
         The checklist and the audit log name components; the stream keys lines by (kind, name)."""
@@ -663,7 +654,3 @@ def _in_rollout(view) -> bool:
         return True
     return view.status == "Paused" and view.updated < view.desired
 
-
-def offline_target(context: str, namespace: str, server: str) -> Target:
-    """A Target without a cluster: the console shows a pre-filled state and changes nothing."""
-    return offline(context, namespace, server)

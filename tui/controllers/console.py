@@ -49,8 +49,12 @@ class Console(Protocol):
         """Say why something cannot be done now (with the bell)."""
         ...
 
-    def note(self, component: Ref, severity: str, text: str) -> None:
-        """A line of the console's own in the Rollout stream."""
+    def bell(self) -> None:
+        """Ring the terminal bell (a refusal already said where the user looks)."""
+        ...
+
+    def note(self, component: Ref | str, severity: str, text: str) -> None:
+        """A line of the console's own in the Rollout stream (a name goes to the workload of that name)."""
         ...
 
     def record(self, kind: str, component: Any, text: str, command: str = "", ok: bool | None = None, *,

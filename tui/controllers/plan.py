@@ -158,7 +158,7 @@ class PlanController:
         if self.screen is not None:
             self.screen.say(text)
         if refuse:
-            self.console.refuse(text)
+            self.console.bell()  # the sentence is on the plan screen already
 
     def edit_target(self, index: int | None) -> None:
         from ..screens.prompt import PromptScreen
