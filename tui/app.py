@@ -480,7 +480,8 @@ class RollbackConsole(App):
         self.plans.open_readiness()
 
     def action_smoke_test(self) -> None:
-        if self._selected is None or self.state.component(self._selected) is None:
+        if (self._selected is None or self.state.component(self._selected) is None
+                or self.components_table.selected != self._selected):  # the filter hides it: not a target
             self.refuse("No component is selected; pick one in Components first.")
             return
         self.evidence.run_smoke([self._selected.name])

@@ -402,6 +402,23 @@ def test_a_context_that_cannot_be_used_is_said_once_and_every_watch_shows_down(t
 
 
 @pytest.mark.offline
+def test_a_component_the_filter_hides_is_never_acted_on():
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("slash", *"zzz", "enter")
+            assert app.components_table.row_count == 0
+            await pilot.press("u")
+            await pilot.pause()
+            assert app.notices[-1] == "No component is selected; pick one in Components first."
+            assert app.screen is app.console_screen
+
+    run(scenario())
+
+
+@pytest.mark.offline
 def test_a_longer_image_or_status_widens_its_column_instead_of_being_cut():
     """Identity is never hidden: a row updated in place (a watch event) keeps every character of its image
     tag and status word, whatever the first values' widths were."""

@@ -12,6 +12,7 @@ import traceback
 from functools import partial
 from pathlib import Path
 
+from widgets.component_table import ComponentTable
 from widgets.messages import OperationFinished, OperationPlanned
 from widgets.revision_table import RevisionTable
 
@@ -38,7 +39,10 @@ class OperationsController:
         """The selected component if the action may start on it; else say why not (the guard) and return None.
 
         `needs`: the Request action the kind's adapter must support."""
-        ref = self.console.selected if self.console.selected is not None and self.console.state.component(self.console.selected) else None
+        # Only what is on screen: a component the filter hides is not a target, however it was selected.
+        ref = self.console.selected
+        if ref is None or self.console.state.component(ref) is None or self.console.widget(ComponentTable).selected != ref:
+            ref = None
         refusal = self.console.guard.refusal(action, ref, self.console.ledger)
         if refusal is None and ref is not None and needs:
             adapter = adapter_for(ref.kind)
