@@ -26,6 +26,26 @@ class ComponentConfig:
     health_check: tuple[str, ...] = ()
 
 
+SERVICE = re.compile(r"^(?P<namespace>[a-z0-9][-a-z0-9]*)/(?P<name>[a-z0-9][-a-z0-9]*)(?::(?P<port>[-a-z0-9]+))?$")
+
+
+@dataclass(frozen=True)
+class PrometheusConfig:
+    """Where the runbook's metrics and alerts come from (`prometheus:` in the config, `--prometheus URL`)."""
+
+    url: str = ""  # a Prometheus the console reaches directly, e.g. http://127.0.0.1:9090
+    # Or "namespace/name:port" reached through the API server's service proxy, so no port-forward is needed.
+    service: str = ""
+    # "Verify application health" holds when, for `window` seconds after a rollback, both figures stay under these.
+    error_ratio_max: float = 0.01
+    p95_max: float = 0.5  # seconds
+    window: float = 60.0  # seconds
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url or self.service)
+
+
 @dataclass(frozen=True)
 class AppConfig:
     application: str = ""
@@ -41,6 +61,7 @@ class AppConfig:
     helm: str = ""  # the helm binary (default: helm on PATH)
     rollback_order: tuple[str, ...] = ()  # `order:`: the plan's step order (A); default: the components' order
     stall_after: float = 120.0  # the plan (A): seconds without rollout progress before a step counts as stalled
+    prometheus: PrometheusConfig = field(default_factory=PrometheusConfig)
 
     def component(self, name: str) -> ComponentConfig | None:
         return next((c for c in self.components if c.name == name), None)
@@ -116,7 +137,37 @@ def load(path: str | Path) -> AppConfig:
         helm=_helm(data.get("helm"), fail),
         rollback_order=_order(data.get("order"), fail),
         stall_after=_seconds(data.get("stall_after", 120.0), "stall_after", fail),
+        prometheus=_prometheus(data.get("prometheus"), fail),
     )
+
+
+def _prometheus(value, fail) -> PrometheusConfig:
+    """`prometheus:` a URL, or {url: ...} / {service: namespace/name:port} with optional thresholds."""
+    if value is None or value == "":
+        return PrometheusConfig()
+    if isinstance(value, str):
+        value = {"url": value}
+    if not isinstance(value, dict):
+        raise fail("prometheus must be a URL or a mapping with url or service, e.g. {service: monitoring/prometheus:9090}")
+    url, service = value.get("url") or "", value.get("service") or ""
+    if url and (not isinstance(url, str) or not prometheus_url_ok(url)):
+        raise fail(f"prometheus url {url!r} must be an http or https URL, e.g. http://127.0.0.1:9090")
+    if service and (not isinstance(service, str) or not SERVICE.match(service)):
+        raise fail(f"prometheus service {service!r} must be namespace/name:port, e.g. monitoring/prometheus-k8s:9090")
+    if url and service:
+        raise fail("prometheus takes a url or a service, not both")
+    error_ratio = value.get("error_ratio_max", 0.01)
+    if isinstance(error_ratio, bool) or not isinstance(error_ratio, (int, float)) or not 0 <= error_ratio <= 1:
+        raise fail(f"prometheus error_ratio_max {error_ratio!r} must be a fraction from 0 to 1, e.g. 0.01")
+    p95 = value.get("p95_max", 0.5)
+    if isinstance(p95, bool) or not isinstance(p95, (int, float)) or not 0 < p95 <= 3600:
+        raise fail(f"prometheus p95_max {p95!r} must be a number of seconds, e.g. 0.5")
+    return PrometheusConfig(url=url.rstrip("/"), service=service, error_ratio_max=float(error_ratio),
+                            p95_max=float(p95), window=_seconds(value.get("window", 60.0), "prometheus window", fail))
+
+
+def prometheus_url_ok(url: str) -> bool:
+    return bool(re.match(r"^https?://[^\s/]+(/\S*)?$", url))
 
 
 def _seconds(value, what: str, fail) -> float:

@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: release: from --config; the demo's is eli-maor)")
     parser.add_argument("--helm", metavar="PATH", help="the helm binary, 3 or 4 (default: helm: from --config, "
                         "else helm on PATH)")
+    parser.add_argument("--prometheus", metavar="URL", help="Prometheus for the runbook's metrics and alerts, "
+                        "e.g. http://127.0.0.1:9090 (default: prometheus: from --config; the demo starts its own)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="open the console on the built-in sandbox cluster (eli-maor application)")
@@ -158,6 +160,7 @@ def _console(args: argparse.Namespace) -> int:
         config = load(args.config) if args.config else AppConfig()
         target = locate(args.kubeconfig, args.context, args.namespace or config.namespace)
         release = _release_of(args, config.release)
+        config = _with_prometheus(config, args.prometheus)
     except ConsoleError as exc:
         print(f"rollback-console: {exc.message}", file=sys.stderr)
         return 1
@@ -247,6 +250,21 @@ def _demo_helm() -> str:
         return tuple(int(n) if n.isdigit() else 0 for n in path.parent.name.removeprefix("helm-").split("."))
 
     return str(max(found, key=version)) if found else "helm"
+
+
+def _with_prometheus(config, url: str | None):
+    """--prometheus URL overrides the config file's prometheus: (its thresholds are kept)."""
+    import dataclasses
+
+    from .appconfig import prometheus_url_ok
+    from .core.errors import ConsoleError
+
+    if not url:
+        return config
+    if not prometheus_url_ok(url):
+        raise ConsoleError(f"--prometheus {url!r} must be an http or https URL, e.g. http://127.0.0.1:9090")
+    return dataclasses.replace(config, prometheus=dataclasses.replace(config.prometheus, url=url.rstrip("/"),
+                                                                      service=""))
 
 
 def _release_of(args: argparse.Namespace, default: str) -> str:
