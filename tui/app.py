@@ -48,6 +48,7 @@ from widgets.rollout_stream import Progress, RolloutStream
 from .appconfig import AppConfig
 from .controllers.checklist import ChecklistKeeper
 from .controllers.incident import IncidentController
+from .controllers.metrics import MetricsController
 from .controllers.operations import OperationsController
 from .controllers.plan import PlanController
 from .core import checklist as runbook
@@ -55,6 +56,7 @@ from .core.errors import ConsoleError
 from .core.guard import Guard
 from .core.items import Health, Relisted
 from .core.ledger import Ledger
+from .core.metrics import by_deployment
 from .core.state import ClusterState, LogLine, about
 from .core.workload import Ref
 from .incident.recorder import IncidentSettings
@@ -143,6 +145,7 @@ class RollbackConsole(App):
         self.evidence = ChecklistKeeper(self, self.config)  # the checklist's evidence
         self.plans = PlanController(self)  # "roll back every component" (A) and rollback readiness (w)
         self.operations = OperationsController(self, settle_timeout)  # u, r, d, p, x, s, t, a
+        self.metrics = MetricsController(self)  # alerts on the rows, the Metrics view (m), health evidence
 
     # ---- composition -------------------------------------------------------------------------
 
@@ -235,13 +238,16 @@ class RollbackConsole(App):
         self.plans.start()
         if self.helm is not None:
             self.helm.start()
+        self.show_alerts(self.metrics.state)
         if self.watch_enabled:
+            self.metrics.start()
             self._mute_terminal_logging()
             self.run_worker(self._start_watching, thread=True, exit_on_error=False, group="startup")
             self.set_interval(1.0, self._tick)
             self.run_worker(self._check_namespace, thread=True, exit_on_error=False, group="startup")
 
     def on_unmount(self) -> None:
+        self.metrics.stop()
         self.incident.close_incident_log()
         if self.hub is not None:
             self.hub.stop()
@@ -480,11 +486,30 @@ class RollbackConsole(App):
         self.plans.open_readiness()
 
     def action_smoke_test(self) -> None:
+        if self._visible_selection() is None:
+            return
+        self.evidence.run_smoke([self._selected.name])
+
+    def action_metrics(self) -> None:
+        ref = self._visible_selection()
+        if ref is None:
+            return
+        from .screens.metrics import MetricsScreen
+
+        self.push_screen(MetricsScreen(self.metrics, self.target.namespace, ref.name))
+
+    def _visible_selection(self) -> Ref | None:
+        """The selected component when it is on screen; else refused in one sentence."""
         if (self._selected is None or self.state.component(self._selected) is None
                 or self.components_table.selected != self._selected):  # the filter hides it: not a target
             self.refuse("No component is selected; pick one in Components first.")
-            return
-        self.evidence.run_smoke([self._selected.name])
+            return None
+        return self._selected
+
+    def show_alerts(self, alerts) -> None:
+        """The metrics controller's AlertsState: the header's badge and each row's alerts."""
+        self.header.show_alerts(alerts)
+        self.components_table.set_alerts(by_deployment(alerts.alerts, self.target.namespace), stale=alerts.stale)
 
     # ---- filter (/) --------------------------------------------------------------------------
 

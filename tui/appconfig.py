@@ -40,6 +40,8 @@ class PrometheusConfig:
     error_ratio_max: float = 0.01
     p95_max: float = 0.5  # seconds
     window: float = 60.0  # seconds
+    # rate() over this: at least four scrape intervals (1m suits the usual 15 s scrape; the demo scrapes every 1 s).
+    rate_window: str = "1m"
 
     @property
     def configured(self) -> bool:
@@ -162,8 +164,12 @@ def _prometheus(value, fail) -> PrometheusConfig:
     p95 = value.get("p95_max", 0.5)
     if isinstance(p95, bool) or not isinstance(p95, (int, float)) or not 0 < p95 <= 3600:
         raise fail(f"prometheus p95_max {p95!r} must be a number of seconds, e.g. 0.5")
+    rate_window = value.get("rate_window", "1m")
+    if not isinstance(rate_window, str) or not re.match(r"^[1-9][0-9]*(s|m|h)$", rate_window):
+        raise fail(f"prometheus rate_window {rate_window!r} must be a duration like 30s, 1m or 5m")
     return PrometheusConfig(url=url.rstrip("/"), service=service, error_ratio_max=float(error_ratio),
-                            p95_max=float(p95), window=_seconds(value.get("window", 60.0), "prometheus window", fail))
+                            p95_max=float(p95), window=_seconds(value.get("window", 60.0), "prometheus window", fail),
+                            rate_window=rate_window)
 
 
 def prometheus_url_ok(url: str) -> bool:

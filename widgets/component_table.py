@@ -36,6 +36,8 @@ class ComponentTable(KeyTable):
         self._views: dict[str, object] = {}
         self._filter = ""
         self._warnings: dict[str, int] = {}  # component -> readiness warnings (tui/kube/readiness.py)
+        self._alerts: dict[str, list] = {}  # component -> its Prometheus alerts (tui.core.metrics.Alert)
+        self._alerts_stale = False
         self.compact = False
         for key, label in COLUMNS:
             self.add_column(label, key=key)
@@ -77,8 +79,17 @@ class ComponentTable(KeyTable):
             str(view.available),
             view.revision or "-",
             view.image_tags,
-            Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete")),
+            self._status(view),
         ]
+
+    def _status(self, view) -> Text:
+        text = Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete"))
+        for alert in self._alerts.get(view.name, ()):
+            # An alert from the last answer that Prometheus could not refresh is dimmed, never dropped.
+            meaning = "error" if alert.state == "firing" else "warning"
+            mark = "▲" if alert.state == "firing" else "△"
+            text.append(f" {mark}{alert.name}", style="dim" if self._alerts_stale else style(self.app, meaning, True))
+        return text
 
     def set_components(self, views: Iterable, select: Ref | None = None) -> None:
         """Replace every row (the set of components, or the filter, changed)."""
@@ -113,6 +124,16 @@ class ComponentTable(KeyTable):
         self._warnings = dict(warnings)
         if changed & {ref.name for ref in self._views}:
             self.set_components(self._views.values())  # rebuilt, so the Name column widens for the marker
+
+    def set_alerts(self, alerts: dict[str, list], stale: bool = False) -> None:
+        """Prometheus alerts labelled with a component, shown after its status (firing ▲, pending △)."""
+        if alerts == self._alerts and stale == self._alerts_stale:
+            return
+        changed = set(alerts) | set(self._alerts)
+        self._alerts, self._alerts_stale = dict(alerts), stale
+        views = [v for ref, v in self._views.items() if ref.name in changed]
+        if views:
+            self.update_components(views)
 
     def remove_components(self, refs: Iterable[Ref]) -> None:
         refs = [r for r in refs if r in self._views]

@@ -39,6 +39,7 @@ class ConsoleHeader(Horizontal):
         & > #badges { width: auto; }
         & > #target { width: 1fr; text-overflow: ellipsis; text-wrap: nowrap; padding: 0 1; }
         & > #watches { width: auto; padding-right: 1; }
+        & > #alerts { width: auto; padding-right: 1; }
         & > .badge { padding: 0 1; text-style: bold; }
     }
     """
@@ -51,6 +52,7 @@ class ConsoleHeader(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label(id="badges")
         yield Label(id="target")
+        yield Label(id="alerts")
         yield Label(id="watches")
 
     def on_mount(self) -> None:
@@ -75,6 +77,33 @@ class ConsoleHeader(Horizontal):
         target.append(" · ")
         target.append(self.info.server, style="dim")
         self.query_one("#target", Label).update(target)
+
+    def show_alerts(self, alerts) -> None:
+        """The metrics controller's AlertsState: firing and pending alerts; stale when Prometheus stopped
+        answering (the last answer's count, said as such); nothing when no Prometheus is configured."""
+        label = self.query_one("#alerts", Label)
+        label.display = alerts.configured
+        if not alerts.configured:
+            return
+        firing = [a for a in alerts.alerts if a.state == "firing"]
+        pending = [a for a in alerts.alerts if a.state == "pending"]
+        text = Text()
+        if alerts.polled_at is None and not alerts.error:
+            text.append("alerts …", style="dim")
+        elif firing or pending:
+            if firing:
+                names = ", ".join(sorted({a.name for a in firing}))
+                text.append(f"▲ {len(firing)} firing ({names})", style=style(self.app, "error", bold=True))
+            if pending:
+                text.append(" " if firing else "")
+                text.append(f"△ {len(pending)} pending", style=style(self.app, "warning", bold=True))
+        else:
+            text.append("no alerts", style="dim")
+        if alerts.error:
+            since = alerts.failing_since or self.clock()
+            text.append(f" prom○ since {clock_time(since)}Z", style=style(self.app, "error", bold=True))
+        label.update(text)
+        label.tooltip = alerts.error or None
 
     def show_watches(self, watches: Mapping) -> None:
         """`watches`: kind -> WatchState (live, since, error). Stale ones say since when."""

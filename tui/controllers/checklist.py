@@ -143,6 +143,9 @@ class ChecklistKeeper:
     def target_confirmed(self, component: str, revision: int) -> None:
         self.targets[component] = revision
         self._confirmed_at[component] = self.console.clock()
+        metrics = getattr(self.console, "metrics", None)
+        if metrics is not None:  # the rollback's moment, marked on its sparklines
+            metrics.rolled_back(component, self._confirmed_at[component])
         self.show(runbook.TARGET, evidence.targets_chosen(self.targets), component)
 
     def rollback_succeeded(self, component: str, command: str = "") -> None:
@@ -186,6 +189,14 @@ class ChecklistKeeper:
     def _rolled_out(self, component: str) -> None:
         self.rolled_out.add(component)
         self.tick(runbook.MONITOR, component, f"{component} successfully rolled out")
+        metrics = getattr(self.console, "metrics", None)
+        if metrics is not None:  # its error ratio and p95 are watched from now on
+            metrics.rolled_out(component, self.console.clock())
+
+    def metrics_health(self, component: str, verdict: Verdict) -> None:
+        """The metrics controller judged the error ratio and p95 after this component's rollback."""
+        self.health[component] = verdict
+        self._show_combined(runbook.APP_HEALTH, self.health, {component})
 
     def poll(self) -> None:
         """Once a second: pod health over its window, then the checks that follow from healthy pods."""

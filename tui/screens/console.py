@@ -68,6 +68,8 @@ KEYS: list[Key] = [
     Key("/", "filter", "Filter", False, MOVE,
         "filter components by name as you type; enter returns to the list, escape clears",
         "Filter components by name"),
+    Key("m", "metrics", "Metrics", False, SHOW, "metrics from Prometheus for the selected component: the "
+        "runbook's metrics over a window, the rollback marked", "Show the component's metrics"),
     Key("l", "toggle_scope", "Stream", False, SHOW, "Rollout stream: the selected component or all of them",
         "Rollout stream: selected component or all"),
     Key("c", "toggle_checklist", "Checklist", True, SHOW, "open or collapse the Checklist; on an item space runs "
