@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("incident", metavar="INCIDENT", help="the incident's name (see `rollback-console incidents`)")
     report.add_argument("-o", "--output", type=Path, help="write the report to this file instead of printing it")
     commands.add_parser("incidents", help="list the incidents recorded in $XDG_STATE_HOME/rollback-console")
+    grafana = commands.add_parser("grafana-dashboard", help="print a Grafana dashboard (JSON) with the runbook's "
+                                  "panels: the Metrics view's queries, per namespace and deployment")
+    grafana.add_argument("--application", help="its title (default: application: from --config, else eli-maor)")
     return parser
 
 
@@ -267,6 +270,20 @@ def _with_prometheus(config, url: str | None):
                                                                       service=""))
 
 
+def _grafana(args: argparse.Namespace) -> int:
+    from .appconfig import load
+    from .core.errors import ConsoleError
+    from .grafana import dashboard_json
+
+    try:
+        application = args.application or (load(args.config).application if args.config else "") or "eli-maor"
+    except ConsoleError as exc:
+        print(f"rollback-console: {exc.message}", file=sys.stderr)
+        return 1
+    print(dashboard_json(application))
+    return 0
+
+
 def _release_of(args: argparse.Namespace, default: str) -> str:
     """--release (validated: it reaches helm's command line), else the config's or the demo's."""
     from .core.errors import ConsoleError
@@ -287,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
                                   args.history_window))
     if args.command == "demo":
         return _demo(args)
+    if args.command == "grafana-dashboard":
+        return _grafana(args)
     if args.command in ("report", "incidents"):
         from .incident.commands import incidents, report
 

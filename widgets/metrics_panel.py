@@ -59,8 +59,12 @@ class MetricsPanel(Static):
             if metric.note:
                 notes.append(f"{metric.title}: {metric.note}.", style="dim italic")
         if mark is not None:
-            text.append(" " * (LABEL + FIGURE + 2 + mark) + f"▲ rollback {clock_time(rollback_at)}Z\n",
-                        style=style(self.app, "accent"))
+            label = f"rollback {clock_time(rollback_at)}Z"
+            column = LABEL + FIGURE + 2 + mark
+            # The label after the mark where it fits, else before it: never wrapped away from its mark.
+            line = " " * column + f"▲ {label}" if mark + len(label) + 2 <= spark_width else \
+                " " * max(0, column - len(label) - 1) + f"{label} ▲"
+            text.append(line + "\n", style=style(self.app, "accent"))
         for alert in alerts:
             meaning = "error" if alert.state == "firing" else "warning"
             since = f" since {alert.active_at}" if alert.active_at else ""

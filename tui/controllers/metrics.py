@@ -194,7 +194,8 @@ class MetricsController:
             except (ConsoleError, m.PrometheusAnswerError):
                 continue  # the alerts poll says Prometheus is failing; the verdict waits
             health = m.health_after(series["errors"], series["p95"], since, now, self.config.window,
-                                    self.config.error_ratio_max, self.config.p95_max)
+                                    self.config.error_ratio_max, self.config.p95_max,
+                                    lag=m.duration(self.rate_window))
             self.console.call_soon(self._health_seen, component, health, since)
 
     # ---- back on the UI loop -------------------------------------------------------------------

@@ -288,11 +288,21 @@ class Health:
     reason: str
 
 
+def duration(text: str) -> float:
+    """A Prometheus duration as the config takes it (30s, 1m, 2h) in seconds."""
+    match = re.fullmatch(r"([0-9]+)([smh])", text)
+    if match is None:
+        raise ValueError(f"not a duration: {text!r}")
+    return int(match[1]) * {"s": 1, "m": 60, "h": 3600}[match[2]]
+
+
 def health_after(errors: Series, p95: Series, since: float, now: float, window: float,
-                 error_ratio_max: float, p95_max: float) -> Health:
+                 error_ratio_max: float, p95_max: float, lag: float = 0.0) -> Health:
     """Did the error ratio and p95 stay under their thresholds for `window` seconds after `since`?
 
-    Every sample after `since` counts; the verdict waits until the window is over and there was traffic."""
+    `lag` is the rate() window: a sample at t speaks of [t - lag, t], so only samples from since + lag on
+    speak of after the rollback alone. The verdict waits until the window is over and there was traffic."""
+    since += lag
     after_errors = [(t, v) for t, v in errors.samples if t >= since and not math.isnan(v)]
     after_p95 = [(t, v) for t, v in p95.samples if t >= since and not math.isnan(v)]
     bad_error = next(((t, v) for t, v in after_errors if v > error_ratio_max), None)

@@ -186,3 +186,15 @@ def test_a_wrong_prometheus_setting_is_one_sentence(tmp_path, text, words):
     with pytest.raises(ConsoleError) as caught:
         load(tmp_path, text)
     assert words in caught.value.message and "\n" not in caught.value.message
+
+
+def test_health_ignores_samples_whose_rate_window_reaches_back_before_the_rollback():
+    # The rate() window (lag) at 100+10: samples at 100..109 still average in the bad release's errors.
+    errors = series("errors", [0.3] * 10 + [0.0] * 70)
+    p95 = series("p95", [0.1] * 80)
+    verdict = m.health_after(errors, p95, since=100.0, now=180.0, window=60, error_ratio_max=0.01, p95_max=0.5,
+                             lag=10.0)
+    assert verdict.ok is True
+    assert m.health_after(errors, p95, since=100.0, now=180.0, window=60, error_ratio_max=0.01,
+                          p95_max=0.5).ok is False
+    assert m.duration("1m") == 60 and m.duration("15s") == 15
