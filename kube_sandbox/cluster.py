@@ -20,8 +20,10 @@ from .controllers.job import JobController
 from .controllers.kubelet import Kubelet
 from .controllers.replicaset import ReplicaSetController
 from .controllers.scheduler import Scheduler
+from .metrics import Metrics
 from .seeds import SEEDS, seed_eli_maor, seed_system
 from .server import SandboxServer
+from .service_proxy import ServiceProxy, Upstream, create_service
 from .store import Storage
 
 # The seed's history is played out in simulated time ending about now.
@@ -80,15 +82,22 @@ class Running:
     sandbox: Sandbox
     runner: web.AppRunner
     url: str
+    proxy: ServiceProxy
 
     async def stop(self) -> None:
         await self.runner.cleanup()
+        await self.proxy.close()
         self.sandbox.manager.stop()
 
 
-async def start(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0) -> Running:
-    """Serve `sandbox` and set its clock running at `speed`."""
-    server = SandboxServer(sandbox.api, sandbox.clock, logs=sandbox.logs)
+async def start(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0,
+                service_proxies: tuple[Upstream, ...] = ()) -> Running:
+    """Serve `sandbox` and set its clock running at `speed`; `service_proxies` become Services proxied to them."""
+    for upstream in service_proxies:
+        create_service(sandbox.api, upstream)
+    proxy = ServiceProxy(sandbox.api, list(service_proxies))
+    server = SandboxServer(sandbox.api, sandbox.clock, logs=sandbox.logs, metrics=Metrics(sandbox.storage, sandbox.clock),
+                           proxy=proxy)
     runner = web.AppRunner(server.app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
@@ -98,4 +107,4 @@ async def start(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, speed:
     server.address = f"{bound_host}:{bound_port}"
     url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     sandbox.go_live(speed, asyncio.get_running_loop())
-    return Running(sandbox, runner, f"http://{url_host}:{bound_port}")
+    return Running(sandbox, runner, f"http://{url_host}:{bound_port}", proxy)

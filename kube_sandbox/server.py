@@ -24,6 +24,7 @@ from .fields import check_supported, field_set
 from .patch import PatchError, apply_json_patch, apply_merge_patch
 from .resources import ENDPOINTS, EVENTS_V1, POD, ResourceType, lookup
 from .selectors import FieldSelector, LabelSelector, SelectorError, parse_field_selector, parse_label_selector
+from .service_proxy import PROXY_PATH
 from .store import ADDED, DELETED, MODIFIED, Change, Expired
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ PARTIAL_LIST = "as=PartialObjectMetadataList"
 PARTIAL = "as=PartialObjectMetadata"
 BOOKMARK_EVERY = 5.0  # real seconds; the apiserver sends them about once a minute
 WATCH_DEFAULT_TIMEOUT = 1800.0
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # prometheus_client's text format
 # Sent with every v1 Endpoints request since Kubernetes 1.33.
 ENDPOINTS_DEPRECATED = "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
 
@@ -100,10 +102,12 @@ def _partial(obj: dict) -> dict:
 
 
 class SandboxServer:
-    def __init__(self, api: Api, clock: Clock, logs=None):
+    def __init__(self, api: Api, clock: Clock, logs=None, metrics=None, proxy=None):
         self.api = api
         self.clock = clock
         self.logs = logs  # callable(namespace, pod, container, tail_lines, previous) -> str
+        self.metrics = metrics  # metrics.Metrics: GET /metrics
+        self.proxy = proxy  # service_proxy.ServiceProxy: .../services/{name}/proxy/...
         self.app = web.Application(client_max_size=16 * 1024 * 1024, middlewares=[self._errors])
         self.app.router.add_route("*", "/{tail:.*}", self._route)
         self.app.on_response_prepare.append(self._add_warnings)
@@ -133,7 +137,14 @@ class SandboxServer:
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"
+        if self.proxy is not None and "/proxy" in path:
+            match = PROXY_PATH.match(request.path)
+            if match:
+                return await self.proxy.handle(request, match)
         if request.method == "GET":
+            if path == "/metrics" and self.metrics is not None:
+                # Computed from the store right now; a scrape is one pass over its objects.
+                return web.Response(body=self.metrics.exposition(), headers={"Content-Type": METRICS_CONTENT_TYPE})
             doc = self._discovery(path)
             if doc is not None:
                 return _json(doc)

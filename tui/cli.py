@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--kubeconfig-out", type=Path, help="where to write the kubeconfig (default: a temp file)")
     serve.add_argument("--seed", choices=SEEDS, default="eli-maor", help="starting state (default eli-maor)")
     serve.add_argument("--speed", type=_speed, default=1.0, help="simulated seconds per real second (default 1)")
+    serve.add_argument("--service-proxy", action="append", default=[], metavar="NS/NAME:PORT=URL",
+                       help="serve a Service NS/NAME whose API server proxy path forwards to URL, "
+                            "e.g. monitoring/prometheus:9090=http://127.0.0.1:9091 (repeatable)")
     serve.add_argument("--history-window", type=_positive, default=20000, metavar="N",
                        help="watch events kept for resuming watches; older resourceVersions get 410 Gone (default 20000)")
     report = commands.add_parser("report", help="print (or write) an incident's Markdown report from its log, "
@@ -101,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # What `pip install 'rollback-console[sandbox]'` adds (jsonpointer comes with jsonpatch).
-_SANDBOX_EXTRA = ("aiohttp", "jsonpatch", "jsonpointer")
+_SANDBOX_EXTRA = ("aiohttp", "jsonpatch", "jsonpointer", "prometheus_client")
 
 
 def _sandbox_extra_missing(exc: ModuleNotFoundError) -> bool:
@@ -109,22 +112,28 @@ def _sandbox_extra_missing(exc: ModuleNotFoundError) -> bool:
 
 
 def _needs_sandbox_extra(what: str) -> int:
-    print(f"rollback-console: {what} needs the sandbox extra (aiohttp, jsonpatch); "
+    print(f"rollback-console: {what} needs the sandbox extra (aiohttp, jsonpatch, prometheus-client); "
           "install it with: pip install 'rollback-console[sandbox]'", file=sys.stderr)
     return 1
 
 
 async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: Path | None,
-                 history_window: int = 20000) -> int:
+                 history_window: int = 20000, service_proxy: list[str] | None = None) -> int:
     try:
         from kube_sandbox.cluster import Sandbox, start
         from kube_sandbox.helm_seed import SeedReleaseError
         from kube_sandbox.kubeconfig import write_kubeconfig
         from kube_sandbox.seeds import APP_NAMESPACE
+        from kube_sandbox.service_proxy import ProxySpecError, parse_spec
     except ModuleNotFoundError as exc:
         if not _sandbox_extra_missing(exc):
             raise
         return _needs_sandbox_extra("the sandbox")
+    try:
+        upstreams = tuple(parse_spec(text) for text in service_proxy or ())
+    except ProxySpecError as exc:
+        print(f"rollback-console: {exc}", file=sys.stderr)
+        return 2
 
     try:
         sandbox = Sandbox(seed, history_window=history_window)
@@ -132,7 +141,7 @@ async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: 
         print(f"rollback-console: {exc}", file=sys.stderr)
         return 1
     try:
-        running = await start(sandbox, host, port, speed)
+        running = await start(sandbox, host, port, speed, upstreams)
     except OSError as exc:
         print(f"rollback-console: cannot listen on {host}:{port}: {exc.strerror}; choose another --host or --port.",
               file=sys.stderr)
@@ -301,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "sandbox" and args.sandbox_command == "serve":
         return asyncio.run(_serve(args.seed, args.host, args.port, args.speed, args.kubeconfig_out,
-                                  args.history_window))
+                                  args.history_window, args.service_proxy))
     if args.command == "demo":
         return _demo(args)
     if args.command == "grafana-dashboard":

@@ -14,7 +14,9 @@ Faults come from the image tag:
   capped at 300s), CrashLoopBackOff in between, BackOff warnings; never Ready.
 * ``-unready``: runs but never passes readiness; Unhealthy warnings every
   probe period.
-* ``-slow``: takes ten times longer to start.
+* ``-slow``: takes ten times longer to start (and answers slowly: metrics/traffic.py).
+* ``-errors``: a normal, healthy container; only its traffic shows the fault
+  (a third of its requests answered with 5xx: metrics/traffic.py).
 
 A container of a pod whose restartPolicy is not Always (a Job's) does its
 work and exits 0 after ``RUN_TO_COMPLETION`` simulated seconds, so the pod

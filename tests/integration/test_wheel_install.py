@@ -35,7 +35,7 @@ from kube_sandbox.process import first_line
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "tui", "widgets", "kube_sandbox")
-NEEDS_EXTRA = ("needs the sandbox extra (aiohttp, jsonpatch); "
+NEEDS_EXTRA = ("needs the sandbox extra (aiohttp, jsonpatch, prometheus-client); "
                "install it with: pip install 'rollback-console[sandbox]'")
 READY = "sandbox ready: "
 

@@ -1,4 +1,4 @@
-"""Paths of the real kubectl/helm binaries the tests run against.
+"""Paths of the real kubectl/helm/prometheus/promtool binaries the tests run against.
 
 The version table lives in ``scripts/fetch_tools.py`` (the single source of
 truth); this module loads that file by path and maps versions to paths::
@@ -45,6 +45,10 @@ KUBECTL: dict[str, Path] = {
 }
 HELM: dict[str, Path] = {v: _fetch_tools.tool_path("helm", v) for v in _fetch_tools.helm_versions()}
 
+# Debian's prometheus package, unpacked side by side.
+PROMETHEUS: Path = _fetch_tools.deb_tool_path("prometheus")
+PROMTOOL: Path = _fetch_tools.deb_tool_path("promtool")
+
 # The newest of each (first row of the table).
 DEFAULT_KUBECTL: Path = next(iter(KUBECTL.values()))
 DEFAULT_HELM: Path = next(iter(HELM.values()))
@@ -60,5 +64,5 @@ def require(path: Path) -> Path:
         return path
     raise RuntimeError(
         f"test tool {path} is missing or not executable; "
-        "run `make test` or `python scripts/fetch_tools.py` to fetch kubectl and helm"
+        "run `make test` or `python scripts/fetch_tools.py` to fetch kubectl, helm and prometheus"
     )
