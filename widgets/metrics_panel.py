@@ -34,6 +34,7 @@ class MetricsPanel(Static):
         mark = m.marker_column(rollback_at, start, end, spark_width) if rollback_at is not None else None
         text = Text(no_wrap=True, overflow="ellipsis")
         notes = Text()  # wrapped, never cut: what the runbook gets wrong is said in full
+        accent = style(self.app, "accent", bold=True)
         axis = f"{clock_time(start)}Z".ljust(spark_width - 9) + f"{clock_time(end)}Z"
         text.append(" " * (LABEL + FIGURE + 2) + axis[:spark_width] + "\n", style="dim")
         for metric in m.METRICS:
@@ -50,11 +51,12 @@ class MetricsPanel(Static):
             text.append(m.figure(value, metric.unit).rjust(FIGURE)[:FIGURE] + "  ")
             spark = m.sparkline(got.samples if got else (), start, end, spark_width,
                                 floor=0.0 if metric.unit != "s" else None)
-            for n, char in enumerate(spark):
-                if n == mark:
-                    text.append(char if char != " " else "│", style=style(self.app, "accent", bold=True))
-                else:
-                    text.append(char, style=self._colour(metric, got))
+            if mark is not None and spark[mark] == " ":
+                spark = spark[:mark] + "│" + spark[mark + 1:]  # the rollback's moment, also where no sample fell
+            at = len(text)
+            text.append(spark, style=self._colour(metric, got))  # one span per line: cheap to build and paint
+            if mark is not None:
+                text.stylize(accent, at + mark, at + mark + 1)
             text.append("\n")
             if metric.note:
                 notes.append(f"{metric.title}: {metric.note}.", style="dim italic")
