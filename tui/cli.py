@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import shutil
 import signal
 import sys
 import tempfile
@@ -195,7 +197,7 @@ def _demo(args: argparse.Namespace) -> int:
     import importlib.util
 
     try:
-        from kube_sandbox.process import SandboxProcess, SandboxStartError
+        from kube_sandbox.process import SandboxStartError
         from kube_sandbox.seeds import APP, COMPONENTS
         if importlib.util.find_spec("aiohttp") is None:  # imported by the sandbox's process, not this one
             raise ModuleNotFoundError("No module named 'aiohttp'", name="aiohttp")
@@ -205,38 +207,81 @@ def _demo(args: argparse.Namespace) -> int:
         return _needs_sandbox_extra("the demo")
     from .app import RollbackConsole
     from .core.errors import ConsoleError
+    from .demo.prometheus import find_prometheus
     from .incident.recorder import IncidentSettings
     from .kube.config import connect
 
     kubeconfig = args.kubeconfig_out or Path(tempfile.mkdtemp(prefix="rollback-console-")) / "kubeconfig"
     try:
-        sandbox = SandboxProcess.start(kubeconfig, "eli-maor", args.speed, die_with_parent=True)
+        with _demo_backends(kubeconfig, args.speed, find_prometheus()) as (sandbox, prometheus):
+            try:
+                target = connect(sandbox.kubeconfig)
+                app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
+                                      read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
+                                      release=_release_of(args, APP), helm=args.helm or _demo_helm(),
+                                      config=_demo_config(sandbox.kubeconfig, prometheus is not None))
+                app.run()
+                code = app.return_code or 0
+            except ConsoleError as exc:
+                print(f"rollback-console: {exc.message}", file=sys.stderr)
+                code = 1
     except SandboxStartError as exc:
         print(f"rollback-console: {exc}", file=sys.stderr)
         return 1
-    try:
-        target = connect(sandbox.kubeconfig)
-        app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
-                              read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
-                              release=_release_of(args, APP), helm=args.helm or _demo_helm(),
-                              config=_demo_config(sandbox.kubeconfig))
-        app.run()
-        code = app.return_code or 0
-    except ConsoleError as exc:
-        print(f"rollback-console: {exc.message}", file=sys.stderr)
-        code = 1
-    finally:
-        sandbox.stop()  # also when the console crashed
     if args.kubeconfig_out is None:
         print(f"The sandbox has stopped. (Its kubeconfig was {sandbox.kubeconfig}.)")
     return code
 
 
-def _demo_config(kubeconfig: Path):
-    """The demo's checklist evidence: a smoke test (tui/demo/smoke.py) for the components with a Service."""
+DEMO_PROMETHEUS_SERVICE = "monitoring/prometheus:9090"
+DEMO_RULES = Path(__file__).resolve().parent.parent / "examples" / "prometheus" / "rules.yaml"
+
+
+@contextlib.contextmanager
+def _demo_backends(kubeconfig: Path, speed: float, prometheus_binary: Path | None):
+    """The demo's sandbox and, when its binary was found, a Prometheus scraping it (else None);
+    both are stopped on the way out, whatever happened inside (a console crash too)."""
+    from kube_sandbox.process import SandboxProcess
+
+    from .demo.prometheus import free_port
+
+    # Prometheus's port is chosen first: the sandbox proxies its Service to it, as an API server would.
+    port = free_port() if prometheus_binary else None
+    proxy = ("--service-proxy", f"{DEMO_PROMETHEUS_SERVICE}=http://127.0.0.1:{port}") if port else ()
+    sandbox = SandboxProcess.start(kubeconfig, "eli-maor", speed, *proxy, die_with_parent=True)
+    prometheus = None
+    try:
+        if prometheus_binary and port:
+            prometheus = _demo_prometheus(prometheus_binary, sandbox.url, port)
+        yield sandbox, prometheus
+    finally:
+        if prometheus is not None:
+            prometheus.stop()
+            shutil.rmtree(prometheus.log.parent, ignore_errors=True)
+        sandbox.stop()
+
+
+def _demo_prometheus(binary: Path, sandbox_url: str, port: int):
+    """Prometheus scraping the demo's sandbox with the runbook's rules; None (and one sentence) if it fails."""
+    from .demo.prometheus import PrometheusProcess, PrometheusStartError
+
+    workdir = Path(tempfile.mkdtemp(prefix="rollback-console-prometheus-"))
+    rules = [DEMO_RULES] if DEMO_RULES.is_file() else []  # a source checkout has them; a wheel does not
+    try:
+        return PrometheusProcess.start(binary, workdir, sandbox_url.removeprefix("http://"), rules, port,
+                                       die_with_parent=True)
+    except PrometheusStartError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(f"rollback-console: {exc}; the demo goes on without metrics.", file=sys.stderr)
+        return None
+
+
+def _demo_config(kubeconfig: Path, prometheus: bool = False):
+    """The demo's checklist evidence: a smoke test (tui/demo/smoke.py) for the components with a Service;
+    the demo's Prometheus through the sandbox's service proxy when it runs."""
     from kube_sandbox.seeds import APP, APP_NAMESPACE, COMPONENTS
 
-    from .appconfig import AppConfig, ComponentConfig
+    from .appconfig import AppConfig, ComponentConfig, PrometheusConfig
 
     def smoke(deployment: str) -> tuple[str, ...]:
         return (sys.executable, "-m", "tui.demo.smoke", "--kubeconfig", str(kubeconfig), "-n", APP_NAMESPACE,
@@ -246,13 +291,12 @@ def _demo_config(kubeconfig: Path):
     # 15 s of wall-clock steadiness is 5 simulated minutes at the demo's default speed.
     return AppConfig(application=APP, namespace=APP_NAMESPACE, pod_health_window=15.0, components=tuple(
         ComponentConfig("Deployment", c.deployment, smoke(c.deployment) if c.name in served else ())
-        for c in COMPONENTS))
+        for c in COMPONENTS),
+        prometheus=PrometheusConfig(service=DEMO_PROMETHEUS_SERVICE) if prometheus else PrometheusConfig())
 
 
 def _demo_helm() -> str:
     """The demo's helm: on PATH, else the newest one `make tools` fetched into .tools/ (a clean clone)."""
-    import shutil
-
     if shutil.which("helm"):
         return "helm"
     tools = Path(__file__).resolve().parent.parent / ".tools"
