@@ -292,7 +292,9 @@ def _demo_config(kubeconfig: Path, prometheus: bool = False):
     return AppConfig(application=APP, namespace=APP_NAMESPACE, pod_health_window=15.0, components=tuple(
         ComponentConfig("Deployment", c.deployment, smoke(c.deployment) if c.name in served else ())
         for c in COMPONENTS),
-        prometheus=PrometheusConfig(service=DEMO_PROMETHEUS_SERVICE) if prometheus else PrometheusConfig())
+        # Scraped every second: rate() over 10 s reacts within seconds; health must hold for 15 s after a rollback.
+        prometheus=PrometheusConfig(service=DEMO_PROMETHEUS_SERVICE, rate_window="10s", window=15.0)
+        if prometheus else PrometheusConfig())
 
 
 def _demo_helm() -> str:
