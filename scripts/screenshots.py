@@ -25,15 +25,18 @@ from textual.widgets import Input
 from tests.support.fixtures import fixed_app
 from tests.support.fixtures.evidence import checklist_with_evidence
 from tests.support.fixtures.helm import fixed_helm_app
+from tests.support.fixtures.metrics import CONFIG as METRICS_CONFIG
 from tests.support.scenes import (
     an_incident_then_e,
     focus_helm,
+    metrics_view,
     open_confirmation,
     open_helm_confirmation,
     open_helm_diff,
     open_helm_preview,
     plan_open,
     readiness_open,
+    with_alerts,
 )
 
 
@@ -61,12 +64,18 @@ SHOTS: dict[str, tuple[tuple[int, int], Callable[..., Awaitable[None]] | None, s
     "plan": ((120, 40), plan_open(True), "roll back every component (A): the plan mid-run, readiness warnings"),
     "readiness": ((120, 40), readiness_open, "rollback readiness (w): each component against the runbook"),
     "report-preview": ((120, 40), an_incident_then_e, "the incident report's preview (e), before it is written"),
+    # The metrics shots (names starting with "metrics" or "alerts") show answers a real Prometheus gave.
+    "metrics-160x48": ((160, 48), metrics_view, "the Metrics view (m): the -errors release, then the rollback"),
+    "alerts-160x48": ((160, 48), with_alerts(), "DeploymentFailed firing: on its row and in the header"),
 }
 
 
 async def shoot(name: str, out: Path) -> Path:
     size, before, _ = SHOTS[name]
-    app = fixed_helm_app(stuck=name == "helm-stuck") if name.startswith("helm") else fixed_app()
+    if name.startswith("helm"):
+        app = fixed_helm_app(stuck=name == "helm-stuck")
+    else:
+        app = fixed_app(config=METRICS_CONFIG) if name.startswith(("metrics", "alerts")) else fixed_app()
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         if before is not None:

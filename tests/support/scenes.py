@@ -153,3 +153,35 @@ async def an_incident_then_e(pilot, state_dir: Path | None = None) -> None:
     await pilot.press("e")
     await pilot.pause()
     await pilot.pause()
+
+
+def with_alerts(stale: bool = False):
+    """The alerts a real Prometheus answered (fixtures/metrics-eli-maor.json), as the poller hands them over;
+    `stale`: then a poll that failed."""
+    async def before(pilot) -> None:
+        from tests.support.fixtures.metrics import answer
+
+        await pilot.pause()
+        got, alerts, _ = answer()
+        pilot.app.metrics._alerts_seen(alerts, got.end)
+        if stale:
+            pilot.app.metrics._alerts_failed("Prometheus at http://prometheus.example:9090 is unreachable "
+                                             "(connection refused); check that it runs and the address.")
+        await pilot.pause()
+
+    return before
+
+
+async def metrics_view(pilot) -> None:
+    """`m` on the backend, then the captured answer and the rollback's moment."""
+    from tests.support.fixtures.metrics import BACKEND, answer
+
+    app = pilot.app
+    await with_alerts()(pilot)
+    app.components_table.select(BACKEND)
+    await pilot.press("m")
+    got, _, rollback_at = answer()
+    app.metrics.rollbacks[BACKEND] = rollback_at
+    app.metrics._answered(got)
+    await pilot.pause()
+

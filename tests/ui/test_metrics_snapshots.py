@@ -10,48 +10,18 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fixtures import fixed_app
-from tests.support.fixtures.metrics import BACKEND, answer
-from tui.appconfig import AppConfig, PrometheusConfig
+from tests.support.fixtures.metrics import BACKEND, CONFIG
+from tests.support.scenes import metrics_view, with_alerts
 
 pytestmark = pytest.mark.offline
 
-CONFIG = AppConfig(prometheus=PrometheusConfig(url="http://prometheus.example:9090"))
-
-
-def with_alerts(stale: bool = False):
-    async def before(pilot) -> None:
-        await pilot.pause()
-        app = pilot.app
-        got, alerts, _ = answer()
-        app.metrics._alerts_seen(alerts, got.end)
-        if stale:
-            app.metrics._alerts_failed("Prometheus at http://prometheus.example:9090 is unreachable "
-                                       "(connection refused); check that it runs and the address.")
-        await pilot.pause()
-
-    return before
-
-
-def metrics_view(pilot_keys=()):
-    async def before(pilot) -> None:
-        app = pilot.app
-        await with_alerts()(pilot)
-        app.components_table.select(BACKEND)
-        await pilot.press("m", *pilot_keys)
-        got, _, rollback_at = answer()
-        app.metrics.rollbacks[BACKEND] = rollback_at
-        app.metrics._answered(got)
-        await pilot.pause()
-
-    return before
-
 
 def test_metrics_view_160x48(snap_compare):
-    assert snap_compare(fixed_app(config=CONFIG), run_before=metrics_view(), terminal_size=(160, 48))
+    assert snap_compare(fixed_app(config=CONFIG), run_before=metrics_view, terminal_size=(160, 48))
 
 
 def test_metrics_view_80x24(snap_compare):
-    assert snap_compare(fixed_app(config=CONFIG), run_before=metrics_view(), terminal_size=(80, 24))
+    assert snap_compare(fixed_app(config=CONFIG), run_before=metrics_view, terminal_size=(80, 24))
 
 
 def test_alert_badges_160x48(snap_compare):
