@@ -371,6 +371,7 @@ class RollbackConsole(App):
         """Apply watch items to the state and repaint what they touched (also used by tests and fixtures)."""
         dirty = self.state.apply(items)
         self._repaint(dirty)
+        self.incident.components_changed(dirty)  # outside changes and status transitions to the timeline
         return dirty
 
     def _repaint_all(self) -> None:
