@@ -28,6 +28,7 @@ from tui.core.workload import Ref
 from tui.incident.recorder import IncidentSettings
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
+from tui.screens.untick import UntickScreen
 
 PY = sys.executable
 USER = "oncall"
@@ -122,9 +123,22 @@ def test_a_smoke_test_that_passes_also_proves_application_health_and_unticking_h
             health = item(app, runbook.APP_HEALTH)
             assert health.done and health.evidence == f"{backend}: smoke test passed (exit 0)" and health.by == USER
             assert "  GET /healthz 200" in [line.text for line in app.state.log]
-            # Unticked by hand, evidence does not tick it again by itself; space runs the check again.
+            # Ticked from evidence: space asks first (n keeps it); y unticks, the tick stays in the timeline.
             await press_item(pilot, app, runbook.APP_HEALTH)
-            assert not item(app, runbook.APP_HEALTH).done
+            await wait_for(pilot, lambda: isinstance(app.screen, UntickScreen), "the untick question")
+            await pilot.press("n")
+            await wait_for(pilot, lambda: not isinstance(app.screen, UntickScreen), "the question to close")
+            assert item(app, runbook.APP_HEALTH).done
+            await press_item(pilot, app, runbook.APP_HEALTH)
+            await wait_for(pilot, lambda: isinstance(app.screen, UntickScreen), "the untick question")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: not item(app, runbook.APP_HEALTH).done, "the item unticked")
+            said = [e[3] for e in app.timeline_entries if e[1] in ("tick", "untick")]
+            assert said[-2:] == [
+                f"[x] Verify application health: {backend}: smoke test passed (exit 0)",
+                f"[ ] Verify application health: unticked by hand (the evidence was: {backend}: smoke test passed "
+                "(exit 0))"]
+            # Unticked by hand, evidence does not tick it again by itself; space runs the check again.
             app.evidence.show(runbook.APP_HEALTH, Verdict(True, "proven again"))
             assert not item(app, runbook.APP_HEALTH).done
             await press_item(pilot, app, runbook.APP_HEALTH)

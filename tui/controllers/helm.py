@@ -316,6 +316,8 @@ class HelmController:
         console.ledger.finish(self.ref)
         console.record("outcome", self.release, message, command_line, ok,
                    payload={"action": "helm-rollback", "revision": request.revision, "op": request.id})
+        if not ok:
+            console.evidence.rollback_failed(self.release, f"helm rollback failed: {message}")
         if not console.alive:
             return  # quit while helm ran: the outcome is recorded, there is no screen to show it on
         console.note(self.ref, SUCCESS if ok else ERROR, message if ok else f"Failed: {message}")

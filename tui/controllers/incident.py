@@ -173,6 +173,16 @@ class IncidentController:
         except ConsoleError as err:
             self.console.refuse(err.message)
             return
+        # The next incident starts from an empty checklist: nothing of this one is claimed for it.
+        keeper = getattr(self.console, "evidence", None)
+        if keeper is not None:
+            keeper.reset()
+        else:
+            self.console.checklist.clear()
+            self.console.widget(ChecklistSidebar).show_items()
+        self.console.ledger.rolled_back.clear()
+        self._rollout_recorded.clear()
+        self.incidents.restored()  # the cleared checklist is the baseline, not changes to record
         self._show_incident()
         self.console.say(f"Incident {incident.name} closed; its log is {incident.path}.")
 

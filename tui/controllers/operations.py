@@ -273,6 +273,8 @@ class OperationsController:
         else:
             prefix = "" if message.planning else "Failed: "
             self._finish(request, False, prefix + message.message, severity=ERROR)
+            if request.action == "rollback" and not message.planning:
+                self.console.evidence.rollback_failed(request.component.name, f"the rollback failed: {message.message}")
 
     def _finish(self, request: Request, ok: bool, text: str, severity: str, quiet: bool = False) -> None:
         self.console.ledger.finish(request.component)

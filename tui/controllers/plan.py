@@ -283,6 +283,9 @@ class PlanController:
                 for name in step.covers:
                     console.ledger.rolled_back.add(name)
                     console.evidence.rollback_succeeded(name, ev.command)
+            elif ev.state in (FAILED, STALLED):
+                for name in step.covers:
+                    console.evidence.rollback_failed(name, f"the plan's step {step.label} {ev.state}: {ev.text}")
         if console.alive:
             console.note(_event_ref(step, ev.component), SEVERITY[ev.state] if ev.final else INFO, f"plan: {ev.text}")
         self.message = ev.text if not ev.final else f"{step.label}: {ev.state}. {ev.text}"
