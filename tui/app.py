@@ -272,6 +272,7 @@ class RollbackConsole(App):
         if int(self.clock()) % 60 == 0 and self._selected:
             self.revisions_table.show(self._selected, self.state.revisions(self._selected))
         self.evidence.poll()
+        self.incident.settle()
 
     # ---- live data ---------------------------------------------------------------------------
 

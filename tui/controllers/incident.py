@@ -32,6 +32,7 @@ REPLAYED = {"incident-started", "action", "outcome", "tick", "untick", "target",
             "helm-rollback", report.ROLLOUT_DONE, session.OUTSIDE, session.STATUS}
 
 
+STATUS_SETTLE = 5.0  # seconds a status must hold to be a transition in the timeline
 OURS_GRACE = 10.0  # seconds after our command or outcome during which a new revision is still ours
 PREVIEW_ROWS = 40  # timeline rows and commands in the preview: a long table would take seconds to lay out
 
@@ -43,7 +44,10 @@ class IncidentController:
                                   clock=console.clock, snapshot=self.snapshot_components, checklist=console.checklist)
         self._sync_error_said = ""
         self._rollout_recorded: set[str] = set()  # rolled-back components whose completion is in the log
-        self._seen: dict[str, tuple[str, str]] = {}  # component -> (revision, status) last seen
+        self._revisions: dict[str, str] = {}  # component -> its revision last seen
+        self._status: dict[str, str] = {}  # component -> its status as last recorded (or first seen)
+        self._current: dict[str, str] = {}  # component -> its status now
+        self._departed: dict[str, float] = {}  # component -> since when its status differs from the recorded
         self._ours_until: dict[str, float] = {}  # component ("": all) -> until when a change is ours
 
     # ---- what the log needs from the console ---------------------------------------------------
@@ -77,24 +81,40 @@ class IncidentController:
         return entry
 
     def components_changed(self, refs) -> None:
-        """After a watch batch: a new revision this console did not cause (someone's `kubectl set image`) and
-        every status transition go to the timeline as they are seen; transitions only, never a repeat."""
+        """After a watch batch: a new revision this console did not cause (someone's `kubectl set image`) goes
+        to the timeline as it is seen; a status transition once it has held (see `settle`)."""
         state, now = self.console.state, self.console.clock()
         for ref in refs:
             view = state.component(ref) if isinstance(ref, Ref) else None
             if view is None:
                 continue
-            seen = self._seen.get(view.name)
-            self._seen[view.name] = (view.revision, view.status)
-            if seen is None:
-                continue  # first sight (the first list, a console resumed): a baseline, not a change
-            revision, status = seen
+            revision = self._revisions.get(view.name)
+            self._revisions[view.name] = view.revision
+            if revision is None:  # first sight (the first list, a console resumed): a baseline, not a change
+                self._status[view.name] = self._current[view.name] = view.status
+                continue
             if view.revision != revision and not self._ours(ref, now):
                 tags = ", ".join(image_tag(image) for image in view.images) or "no images"
                 self.record_entry(session.OUTSIDE, view.name, f"revision {revision or '?'} → {view.revision} "
                                   f"(not made by this console): {tags}")
-            if view.status != status:
-                self.record_entry(session.STATUS, view.name, f"{status} → {view.status}")
+            self._current[view.name] = view.status
+            if view.status != self._status.get(view.name):
+                self._departed.setdefault(view.name, now)
+        self.settle()
+
+    def settle(self, force: bool = False) -> None:
+        """Record the status transitions that held for STATUS_SETTLE seconds (every second, and before a
+        report or the close: `force`). A crash loop flips Degraded and Progressing at each restart; only
+        what holds is a transition worth the timeline, said with the time it began."""
+        now = self.console.clock()
+        for name, since in list(self._departed.items()):
+            current, recorded = self._current.get(name, ""), self._status.get(name, "")
+            if current == recorded:
+                del self._departed[name]  # it came back before settling: a flap, not a transition
+            elif force or now - since >= STATUS_SETTLE:
+                del self._departed[name]
+                self._status[name] = current
+                self.record_entry(session.STATUS, name, f"{recorded} → {current} (since {report.clock(since)} UTC)")
 
     def _ours(self, ref: Ref, now: float) -> bool:
         """A change this console is making, or just made (the watch may bring it after the outcome)."""
@@ -168,6 +188,7 @@ class IncidentController:
                                       "no longer resume it; its log and report stay.", "", name, valid), answered)
 
     def close_incident(self) -> None:
+        self.settle(force=True)
         try:
             incident = self.incidents.close_incident()
         except ConsoleError as err:
@@ -206,6 +227,7 @@ class IncidentController:
 
     def export_report(self) -> Path | None:
         """Write the report, record the export, tick "Update incident report", write it again with that."""
+        self.settle(force=True)
         incident = self.incidents.incident
         path = self.incidents.report_path()
         try:

@@ -163,11 +163,15 @@ class Incident:
         elif kind == CLOSED:
             self.closed, self.closed_at = True, at
         label = self._moment(entry)
+        command = self.open_ops.get(payload.get("op") or "")
+        unchanged = ((command.entry.get("payload") or {}).get("snapshot") or {}) if command and entry.get("ok") else {}
         for name, data in sorted((payload.get("snapshot") or {}).items()):
             snap = Snapshot.of(data)
             self.before.setdefault(name, snap)
             self.after[name], self.after_at[name] = snap, at
-            if label:
+            if label and unchanged.get(name) != data:
+                # A success the watch has not shown yet is no row: the rollout's completion (or the last state
+                # seen) is its "after", never the old state under an "after" label.
                 self.moments.setdefault(name, []).append(Moment(at, label, snap, entry.get("seq", 0)))
         for item in payload.get("items") or ():
             self.ticks[item["key"]] = Tick(item["key"], item.get("text", ""), bool(item.get("done")),
@@ -213,7 +217,7 @@ class Incident:
                 else payload.get("action") in ("rollback", "helm-rollback")):  # a log from before operation ids
             return f"after: {text}" if entry.get("ok") else f"after (failed): {text}"
         if kind == ROLLOUT_DONE:
-            return "rollout complete"
+            return "after: rollout complete"
         if kind == OUTSIDE:
             return f"outside change: {text}"
         return ""
