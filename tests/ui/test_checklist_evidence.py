@@ -226,7 +226,7 @@ def test_evidence_ticks_the_checklist_through_a_rollback(sb, tmp_path):
                            and app.screen.query_one("#guard", Input).has_focus, "the confirmation's name field")
             await confirm(pilot, app, FRONTEND)
             for key in (runbook.TARGET, runbook.EXECUTE, runbook.MONITOR, runbook.POD_HEALTH,
-                        runbook.CONNECTIVITY, runbook.LOGS):
+                        runbook.CONNECTIVITY, runbook.LOGS, runbook.APP_HEALTH):
                 await wait_for(pilot, lambda key=key: item(app, key).done, f"{key} ticked from evidence", 90)
             assert item(app, runbook.TARGET).evidence.startswith(f"{FRONTEND} → revision ")
             assert item(app, runbook.EXECUTE).evidence == f"{FRONTEND} rolled back"
@@ -236,7 +236,12 @@ def test_evidence_ticks_the_checklist_through_a_rollback(sb, tmp_path):
             assert item(app, runbook.LOGS).evidence == f"{FRONTEND}: no errors in 2 pods"
             assert {item(app, k).by for k in (runbook.EXECUTE, runbook.POD_HEALTH, runbook.LOGS)} == {USER}
 
-            # The frontend's smoke test passes: smoke tests and (no health check configured) application health.
+            # Application health ran by itself once the pods were healthy: no health_check configured, so the
+            # smoke test, recorded as the health check (not as "Run smoke tests", which stays for S).
+            assert item(app, runbook.APP_HEALTH).evidence == f"{FRONTEND}: health check (its smoke test) passed (exit 0)"
+            assert [(e[2], e[5]) for e in entries(app, "health-check")] == [(FRONTEND, True)]
+            assert not item(app, runbook.SMOKE).done
+            # The frontend's smoke test passes, by S.
             app.components_table.focus()
             await pilot.press("S")
             await wait_for(pilot, lambda: item(app, runbook.SMOKE).done, "the frontend's smoke test", 60)

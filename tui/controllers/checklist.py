@@ -449,10 +449,12 @@ class ChecklistKeeper:
         return spec.smoke_test
 
     def _run_commands(self, what: str, components: list[str]) -> None:
-        label = {"smoke": "smoke test", "health": "health check"}[what]
+        generic = {"smoke": "smoke test", "health": "health check"}[what]
         key = runbook.SMOKE if what == "smoke" else runbook.APP_HEALTH
         results = self.smoke if what == "smoke" else self.health
         for component in components:
+            spec = self.config.component(component)
+            label = "health check (its smoke test)" if what == "health" and spec and not spec.health_check else generic
             if f"{what}/{component}" in self.running:
                 self.console.refuse(f"The {label} of {component} is still running; wait for its exit code.")
                 continue
