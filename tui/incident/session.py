@@ -7,10 +7,12 @@ after. Resuming after a crash and writing the report both start here.
 
 Entry shape (written by `tui.incident.recorder`): seq, time (RFC 3339 UTC),
 user, context, namespace, kind, component, text, command, ok, payload.
-Payload keys read here: `snapshot` ({component: {revision, images}}, taken
-when the entry was recorded), `items` (checklist items whose state changed:
-key, text, done, by, at, evidence, note), `revision` (a target), `path`
-(an export), `name` (incident-started).
+Payload keys read here: `snapshot` ({component: {revision, images, status}},
+taken when the entry was recorded: on a command, the state just before it),
+`items` (checklist items whose state changed: key, text, done, by, at,
+evidence, note), `revision` (a target), `path` (an export), `name`
+(incident-started), `op` (an operation's id: a command and its own outcome
+carry the same), `cancelled` / `state` ("cancelled": nothing was attempted).
 """
 
 from __future__ import annotations
