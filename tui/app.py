@@ -278,6 +278,7 @@ class RollbackConsole(App):
         if int(self.clock()) % 60 == 0 and self._selected:
             self.revisions_table.show(self._selected, self.state.revisions(self._selected))
         self.evidence.poll()
+        self.incident.settle()
 
     # ---- live data ---------------------------------------------------------------------------
 
@@ -377,6 +378,7 @@ class RollbackConsole(App):
         """Apply watch items to the state and repaint what they touched (also used by tests and fixtures)."""
         dirty = self.state.apply(items)
         self._repaint(dirty)
+        self.incident.components_changed(dirty)  # outside changes and status transitions to the timeline
         return dirty
 
     def _repaint_all(self) -> None:

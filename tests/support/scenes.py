@@ -147,9 +147,9 @@ async def an_incident_then_e(pilot, state_dir: Path | None = None) -> None:
     app.record("target", BACKEND, "target revision 4", payload={"revision": 4})
     app.record("action", BACKEND, f"rolling back {BACKEND} (reason: export API errors)",
                f"kubectl rollout undo deployment/{BACKEND} --to-revision=4 -n production",
-               payload={"action": "rollback", "revision": 4})
+               payload={"action": "rollback", "revision": 4, "op": "scene-1"})
     app.record("outcome", BACKEND, f"deployment.apps/{BACKEND} rolled back", ok=True,
-               payload={"action": "rollback"})
+               payload={"action": "rollback", "op": "scene-1"})
     await pilot.press("e")
     await pilot.pause()
     await pilot.pause()
@@ -185,3 +185,30 @@ async def metrics_view(pilot) -> None:
     app.metrics._answered(got)
     await pilot.pause()
 
+
+# ---- the checklist: a failure re-opens, an evidence tick asks before it is unticked ------------
+
+
+async def checklist_reopened(pilot) -> None:
+    """The backend "rolled back" on the fixed state, whose current backend pods crash-loop: the next poll
+    takes Execute back, saying why (Determine target revision stays: the target was chosen)."""
+    app = pilot.app
+    await pilot.pause()
+    app.evidence.target_confirmed(BACKEND, 4)
+    app.ledger.rolled_back.add(BACKEND)
+    app.evidence.rollback_succeeded(BACKEND, f"kubectl rollout undo deployment/{BACKEND} --to-revision=4")
+    app.evidence.poll()  # what the console's one-second timer does (offline it is not started)
+    await pilot.pause()
+
+
+async def untick_question(pilot) -> None:
+    """Space on Determine target revision, ticked from evidence: the question before unticking it."""
+    app = pilot.app
+    await pilot.pause()
+    app.evidence.target_confirmed(BACKEND, 4)
+    sidebar = app.sidebar
+    sidebar.focus()
+    sidebar.highlighted = sidebar.get_option_index(app.checklist.get(runbook.TARGET).key)
+    await pilot.press("space")
+    await pilot.pause()
+    await pilot.pause()

@@ -28,6 +28,7 @@ from tui.core.workload import Ref
 from tui.incident.recorder import IncidentSettings
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
+from tui.screens.untick import UntickScreen
 
 PY = sys.executable
 USER = "oncall"
@@ -122,9 +123,22 @@ def test_a_smoke_test_that_passes_also_proves_application_health_and_unticking_h
             health = item(app, runbook.APP_HEALTH)
             assert health.done and health.evidence == f"{backend}: smoke test passed (exit 0)" and health.by == USER
             assert "  GET /healthz 200" in [line.text for line in app.state.log]
-            # Unticked by hand, evidence does not tick it again by itself; space runs the check again.
+            # Ticked from evidence: space asks first (n keeps it); y unticks, the tick stays in the timeline.
             await press_item(pilot, app, runbook.APP_HEALTH)
-            assert not item(app, runbook.APP_HEALTH).done
+            await wait_for(pilot, lambda: isinstance(app.screen, UntickScreen), "the untick question")
+            await pilot.press("n")
+            await wait_for(pilot, lambda: not isinstance(app.screen, UntickScreen), "the question to close")
+            assert item(app, runbook.APP_HEALTH).done
+            await press_item(pilot, app, runbook.APP_HEALTH)
+            await wait_for(pilot, lambda: isinstance(app.screen, UntickScreen), "the untick question")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: not item(app, runbook.APP_HEALTH).done, "the item unticked")
+            said = [e[3] for e in app.timeline_entries if e[1] in ("tick", "untick")]
+            assert said[-2:] == [
+                f"[x] Verify application health: {backend}: smoke test passed (exit 0)",
+                f"[ ] Verify application health: unticked by hand (the evidence was: {backend}: smoke test passed "
+                "(exit 0))"]
+            # Unticked by hand, evidence does not tick it again by itself; space runs the check again.
             app.evidence.show(runbook.APP_HEALTH, Verdict(True, "proven again"))
             assert not item(app, runbook.APP_HEALTH).done
             await press_item(pilot, app, runbook.APP_HEALTH)
@@ -212,7 +226,7 @@ def test_evidence_ticks_the_checklist_through_a_rollback(sb, tmp_path):
                            and app.screen.query_one("#guard", Input).has_focus, "the confirmation's name field")
             await confirm(pilot, app, FRONTEND)
             for key in (runbook.TARGET, runbook.EXECUTE, runbook.MONITOR, runbook.POD_HEALTH,
-                        runbook.CONNECTIVITY, runbook.LOGS):
+                        runbook.CONNECTIVITY, runbook.LOGS, runbook.APP_HEALTH):
                 await wait_for(pilot, lambda key=key: item(app, key).done, f"{key} ticked from evidence", 90)
             assert item(app, runbook.TARGET).evidence.startswith(f"{FRONTEND} → revision ")
             assert item(app, runbook.EXECUTE).evidence == f"{FRONTEND} rolled back"
@@ -222,7 +236,12 @@ def test_evidence_ticks_the_checklist_through_a_rollback(sb, tmp_path):
             assert item(app, runbook.LOGS).evidence == f"{FRONTEND}: no errors in 2 pods"
             assert {item(app, k).by for k in (runbook.EXECUTE, runbook.POD_HEALTH, runbook.LOGS)} == {USER}
 
-            # The frontend's smoke test passes: smoke tests and (no health check configured) application health.
+            # Application health ran by itself once the pods were healthy: no health_check configured, so the
+            # smoke test, recorded as the health check (not as "Run smoke tests", which stays for S).
+            assert item(app, runbook.APP_HEALTH).evidence == f"{FRONTEND}: health check (its smoke test) passed (exit 0)"
+            assert [(e[2], e[5]) for e in entries(app, "health-check")] == [(FRONTEND, True)]
+            assert not item(app, runbook.SMOKE).done
+            # The frontend's smoke test passes, by S.
             app.components_table.focus()
             await pilot.press("S")
             await wait_for(pilot, lambda: item(app, runbook.SMOKE).done, "the frontend's smoke test", 60)

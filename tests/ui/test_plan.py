@@ -18,6 +18,7 @@ from tests.support.pilot import wait_for
 from tests.support.sandbox import Kubectl, start_sandbox
 from tests.support.tools import DEFAULT_HELM, DEFAULT_KUBECTL, require
 from tui.app import RollbackConsole
+from tui.core import checklist as runbook
 from tui.core.plan import CANCELLED, HELM, PENDING, ROLLED_OUT, RUNNING, STALLED
 from tui.core.workload import Ref
 from tui.kube.config import connect
@@ -134,6 +135,12 @@ def test_the_plan_stops_at_a_crashlooping_target_and_says_what_is_not_done(sb):
                                        (worker, "start", None), (worker, "outcome", False),
                                        (RUNBOOK[2], "outcome", None), (RUNBOOK[3], "outcome", None)]
             assert not app.ledger
+            # The stall takes back what the backend's step had ticked (no "done" over a stalled plan), saying why.
+            execute_item = app.checklist.get(runbook.EXECUTE)
+            assert not execute_item.done and execute_item.failing
+            assert execute_item.status.startswith(f"re-opened: the plan's step {worker} stalled: ")
+            assert any(e[1] == "untick" and e[3].startswith("[ ] Execute rollback command: re-opened: ")
+                       for e in app.timeline_entries)
 
     asyncio.run(scenario())
     assert image(sb, worker) == "ghcr.io/eli-maor/worker:v2.0.0-crashloop"

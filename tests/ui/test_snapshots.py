@@ -55,3 +55,15 @@ def test_checklist_with_evidence(snap_compare):
     from tests.support.fixtures.evidence import checklist_with_evidence
 
     assert snap_compare(fixed_app(), run_before=checklist_with_evidence, terminal_size=(160, 48))
+
+
+def test_checklist_reopened_by_a_crash_looping_target(snap_compare):
+    from tests.support.scenes import checklist_reopened
+
+    assert snap_compare(fixed_app(), run_before=checklist_reopened, terminal_size=(160, 48))
+
+
+def test_untick_question_80x24(snap_compare):
+    from tests.support.scenes import untick_question
+
+    assert snap_compare(fixed_app(), run_before=untick_question, terminal_size=(80, 24))

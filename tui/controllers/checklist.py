@@ -24,6 +24,7 @@ from ..core.state import ERROR, INFO, SUCCESS, WARNING
 from ..core.workload import Ref
 from ..incident import runner
 from ..incident.recorder import current_user
+from ..incident.report import clock
 from ..screens.prompt import PromptScreen
 from ..workloads.deployment.history import selector_string
 from .console import Console
@@ -52,6 +53,7 @@ class ChecklistKeeper:
         self._confirmed_at: dict[str, float] = {}  # component -> when its rollback was confirmed
         self._succeeded_at: dict[str, float] = {}  # component -> its last "successfully rolled out" line
         self.held: set[str] = set()  # items unticked by hand: evidence does not tick them again on its own
+        self._healthy_at: dict[str, float] = {}  # component -> since when its pods are proven healthy
 
     # ---- who, what, where ------------------------------------------------------------------------
 
@@ -114,7 +116,7 @@ class ChecklistKeeper:
         if not self.checklist.set(key, done, evidence=evidence_text if done else "", by=self.user if done else "",
                                   at=self.console.clock() if done else 0.0, note=note if done else ""):
             return False
-        said = f"{'[x]' if done else '[ ]'} {item.text}" + (f": {evidence_text}" if done and evidence_text else "")
+        said = f"{'[x]' if done else '[ ]'} {item.text}" + (f": {evidence_text}" if evidence_text else "")
         if done and note:
             said += f" (note: {note})"
         self.console.record("tick" if done else "untick", component, said, command, ok)
@@ -151,8 +153,7 @@ class ChecklistKeeper:
     def rollback_succeeded(self, component: str, command: str = "") -> None:
         # A new rollback: what was proven of this component before no longer holds.
         self.rolled_out.discard(component)
-        for results in (self.pods, self.endpoints, self.logs, self.smoke, self.health):
-            results.pop(component, None)
+        self._forget(component)
         self.held.clear()
         self.tick(runbook.EXECUTE, component, f"{component} rolled back", command)
         if self._succeeded_at.get(component, -1.0) >= self._confirmed_at.get(component, float("inf")):
@@ -161,6 +162,40 @@ class ChecklistKeeper:
         elif component not in self._confirmed_at and self._complete(component):
             # Rolled back outside a confirmation of ours (helm rollback --wait): the rollout is already done.
             self._rolled_out(component)
+
+    def rollback_failed(self, component: str, reason: str) -> None:
+        """A failed or stalled rollback (or a target that crash-loops): what it had proven is taken back."""
+        self.rolled_out.discard(component)
+        self._forget(component)
+        self.reopen(runbook.ROLLBACK_FAILED, component, reason)
+
+    def _forget(self, component: str) -> None:
+        for results in (self.pods, self.endpoints, self.logs, self.smoke, self.health):
+            results.pop(component, None)
+        self._healthy_at.pop(component, None)
+
+    def reopen(self, cause: str, component: str, reason: str) -> None:
+        """Re-open the items `cause` takes back that were ticked, each with the reason, in the timeline too."""
+        for item in self.checklist.reopen(cause, reason):
+            self.held.discard(item.key)  # evidence may tick it again once it holds again
+            said = f"[ ] {item.text}: re-opened: {reason}"
+            self.console.record("untick", component, said, payload={"reopened": cause})
+            self._say_line(component, WARNING, f"checklist: {said}")
+            self._refresh()
+
+    def reset(self) -> None:
+        """A new incident's checklist: every item open, nothing proven, nothing remembered of the last one."""
+        self.checklist.clear()
+        self.targets.clear()
+        self.rolled_out.clear()
+        self.watched.clear()
+        self.held.clear()
+        for component in {*self.pods, *self.endpoints, *self.logs, *self.smoke, *self.health, *self._healthy_at}:
+            self._forget(component)
+        self._confirmed_at.clear()
+        self._succeeded_at.clear()
+        self.restarts = evidence.RestartTracker()
+        self._refresh()
 
     def release_rolled_back(self, release: str, revision: int, components: list[str], command: str = "") -> None:
         """A helm rollback succeeded: the tick names the release; its Deployments are then followed as after `u`."""
@@ -207,13 +242,34 @@ class ChecklistKeeper:
             view = self._view(component)
             if view is not None and view.status == "Complete":
                 self.rolled_out.add(component)
+        for component in sorted(self.console.ledger.rolled_back):
+            # A rolled-back component that stalls, or whose pods crash-loop, takes back what it had proven.
+            view = self._view(component)
+            if view is None:
+                continue
+            if view.status == "Stalled":
+                self.rollback_failed(component, f"{component} stalled (its rollout makes no progress)")
+            else:
+                crash = evidence.crash_looping(component, self._pods(component), view.images)
+                if crash:
+                    self.rollback_failed(component, f"the target crash-loops: {crash}")
         for component in sorted((self.console.ledger.rolled_back & self.rolled_out) | self.watched):
             view = self._view(component)
             if view is None:
                 continue
             pods = self._pods(component)
             steady = self.restarts.observe(pods, now)
+            healthy_at = self._healthy_at.get(component)
+            if healthy_at is not None and self._done(runbook.POD_HEALTH):
+                trouble = evidence.pods_unhealthy(component, pods, view.desired, steady, healthy_at)
+                if trouble:
+                    self._forget(component)
+                    self.reopen(runbook.PODS_UNHEALTHY, component, trouble)
             self.pods[component] = evidence.pod_health(component, pods, view.desired, steady, now, window)
+            if self.pods[component].ok:
+                self._healthy_at.setdefault(component, now)
+            else:
+                self._healthy_at.pop(component, None)
             if component not in self.rolled_out or self.console.target.offline:
                 continue
             if (not self._done(runbook.CONNECTIVITY) and f"endpoints/{component}" not in self.running
@@ -223,7 +279,8 @@ class ChecklistKeeper:
                 if component not in self.logs and f"logs/{component}" not in self.running:
                     self.scan_logs([component])
                 spec = self.config.component(component)
-                if spec and spec.health_check and component not in self.health \
+                # Its health check, else its smoke test, runs by itself once the pods are healthy.
+                if spec and (spec.health_check or spec.smoke_test) and component not in self.health \
                         and f"health/{component}" not in self.running:
                     self.run_health([component])
         if self.pods:
@@ -255,8 +312,14 @@ class ChecklistKeeper:
             return
         component = self._selected()
         if item.done:
-            self.mark(key, False, component)
-            self.held.add(item.key)  # until asked again (or a new rollback), evidence leaves it open
+            if item.evidence in runbook.HAND_EVIDENCE:
+                self._untick(item.key, component)
+                return
+            from ..screens.untick import UntickScreen
+
+            who = " ".join(part for part in (item.by, f"at {clock(item.at)} UTC" if item.at else "") if part)
+            self.console.ask(UntickScreen(item.text, item.evidence, f" ({who})" if who else ""),
+                             lambda yes: self._untick(item.key, component, item.evidence) if yes else None)
             return
         self.held.discard(item.key)
         slug = item.slug
@@ -270,6 +333,14 @@ class ChecklistKeeper:
             self._check(slug)
         else:
             self.mark(key, True, component, "ticked by hand")
+
+    def _untick(self, key: str, component: str, was: str = "") -> None:
+        """By hand; the tick (with its evidence) stays in the timeline, this is a new entry after it."""
+        item = self.checklist.get(key)
+        if item is None or not item.done:
+            return  # evidence or a failure changed it while the question was open
+        self.mark(key, False, component, evidence_text=f"unticked by hand (the evidence was: {was})" if was else "")
+        self.held.add(item.key)  # until asked again (or a new rollback), evidence leaves it open
 
     def _check(self, slug: str) -> None:
         components = self.scope()
@@ -389,10 +460,12 @@ class ChecklistKeeper:
         return spec.smoke_test
 
     def _run_commands(self, what: str, components: list[str]) -> None:
-        label = {"smoke": "smoke test", "health": "health check"}[what]
+        generic = {"smoke": "smoke test", "health": "health check"}[what]
         key = runbook.SMOKE if what == "smoke" else runbook.APP_HEALTH
         results = self.smoke if what == "smoke" else self.health
         for component in components:
+            spec = self.config.component(component)
+            label = "health check (its smoke test)" if what == "health" and spec and not spec.health_check else generic
             if f"{what}/{component}" in self.running:
                 self.console.refuse(f"The {label} of {component} is still running; wait for its exit code.")
                 continue

@@ -12,7 +12,7 @@ Console protocol (console.py), never the App.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import yaml
@@ -20,6 +20,7 @@ from kubernetes import client
 
 from ..core.errors import ConsoleError, one_line
 from ..core.items import Changed, Relisted
+from ..core.requests import operation_id
 from ..core.state import ERROR, INFO, SUCCESS
 from ..core.workload import Ref, release_ref
 from ..helm.diff import manifest_diff
@@ -54,6 +55,7 @@ class HelmRequest:
 
     release: str
     revision: int
+    id: str = field(default_factory=operation_id, compare=False)  # its command and outcome entries carry it
 
     @property
     def doing(self) -> str:
@@ -282,7 +284,7 @@ class HelmController:
         text = f"Cancelled: {request.doing} (nothing changed)."
         self.console.note(self.ref, INFO, text)
         self.console.record("outcome", self.release, text, ok=False,
-                        payload={"action": "helm-rollback", "revision": request.revision, "cancelled": True})
+                        payload={"action": "helm-rollback", "revision": request.revision, "cancelled": True, "op": request.id})
 
     def _execute(self, request: HelmRequest, op: HelmRollback, reason: str) -> None:
         console = self.console
@@ -293,7 +295,7 @@ class HelmController:
         console.note(self.ref, INFO, f"$ {op.command_line}")
         console.record("helm-rollback", self.release, f"helm rollback {self.release} to revision {op.revision}"
                    + (f": {one_line(reason)}" if reason else ""), op.command_line, None,
-                   payload={"action": "helm-rollback", "revision": op.revision, "reason": reason})
+                   payload={"action": "helm-rollback", "revision": op.revision, "reason": reason, "op": request.id})
         console.run_off_loop(partial(self._run, request, op), group="helm-execute", name=request.doing)
 
     def _run(self, request: HelmRequest, op: HelmRollback) -> None:
@@ -313,7 +315,9 @@ class HelmController:
         console = self.console
         console.ledger.finish(self.ref)
         console.record("outcome", self.release, message, command_line, ok,
-                   payload={"action": "helm-rollback", "revision": request.revision})
+                   payload={"action": "helm-rollback", "revision": request.revision, "op": request.id})
+        if not ok:
+            console.evidence.rollback_failed(self.release, f"helm rollback failed: {message}")
         if not console.alive:
             return  # quit while helm ran: the outcome is recorded, there is no screen to show it on
         console.note(self.ref, SUCCESS if ok else ERROR, message if ok else f"Failed: {message}")

@@ -19,9 +19,9 @@ from widgets.checklist_sidebar import ChecklistSidebar
 
 from ..core import checklist as runbook
 from ..core.errors import ConsoleError, one_line
-from ..core.state import INFO, LogLine
+from ..core.state import INFO, LogLine, image_tag
 from ..core.workload import Ref
-from ..incident import report
+from ..incident import report, session
 from ..incident.recorder import IncidentSettings, Recorder
 from ..incident.session import entry_time, log_path, validate_name
 from ..screens.prompt import PromptScreen
@@ -29,9 +29,11 @@ from .console import Console
 
 # Entry kinds worth replaying into the Rollout stream on resume (the timeline as it was).
 REPLAYED = {"incident-started", "action", "outcome", "tick", "untick", "target", "export", "note", "plan-step",
-            "helm-rollback", report.ROLLOUT_DONE}
+            "helm-rollback", report.ROLLOUT_DONE, session.OUTSIDE, session.STATUS}
 
 
+STATUS_SETTLE = 5.0  # seconds a status must hold to be a transition in the timeline
+OURS_GRACE = 10.0  # seconds after our command or outcome during which a new revision is still ours
 PREVIEW_ROWS = 40  # timeline rows and commands in the preview: a long table would take seconds to lay out
 
 
@@ -42,20 +44,31 @@ class IncidentController:
                                   clock=console.clock, snapshot=self.snapshot_components, checklist=console.checklist)
         self._sync_error_said = ""
         self._rollout_recorded: set[str] = set()  # rolled-back components whose completion is in the log
+        self._revisions: dict[str, str] = {}  # component -> its revision last seen
+        self._status: dict[str, str] = {}  # component -> its status as last recorded (or first seen)
+        self._current: dict[str, str] = {}  # component -> its status now
+        self._departed: dict[str, float] = {}  # component -> since when its status differs from the recorded
+        self._ours_until: dict[str, float] = {}  # component ("": all) -> until when a change is ours
 
     # ---- what the log needs from the console ---------------------------------------------------
 
     def snapshot_components(self, component: str | None) -> dict:
-        """Revision and images of one component (None: every component) as the console sees them now."""
+        """Revision, images and status of one component (None: every component) as the console sees them now."""
         state = self.console.state
         ref = state.ref_named(component) if component else None
-        views = ([state.component(ref)] if ref is not None else []) if component else state.components()
-        return {v.name: {"revision": v.revision, "images": list(v.images)} for v in views if v is not None}
+        # A name that is not a component (a Helm release, the application of a plan) covers them all.
+        views = [state.component(ref)] if ref is not None else state.components()
+        return {v.name: {"revision": v.revision, "images": list(v.images), "status": v.status}
+                for v in views if v is not None}
 
     def record_entry(self, kind: str, component: str, text: str, command: str = "", ok: bool | None = None,
                      payload: dict | None = None) -> dict | None:
         if kind == "outcome" and ok and (payload or {}).get("action") == "rollback":
             self._rollout_recorded.discard(component)  # a new rollout to see complete
+        if kind in session.CHANGE_KINDS or kind in ("outcome", "plan"):
+            # A name that is not a component (a release, the application) changes them all ("").
+            name = component if self.console.state.ref_named(component) is not None else ""
+            self._ours_until[name] = self.console.clock() + OURS_GRACE
         try:
             entry = self.incidents.record(kind, component, text, command, ok, payload)
         except ConsoleError as err:
@@ -66,6 +79,49 @@ class IncidentController:
             self._sync_error_said = log.sync_error
             self.console.say(log.sync_error, severity="warning")
         return entry
+
+    def components_changed(self, refs) -> None:
+        """After a watch batch: a new revision this console did not cause (someone's `kubectl set image`) goes
+        to the timeline as it is seen; a status transition once it has held (see `settle`)."""
+        state, now = self.console.state, self.console.clock()
+        for ref in refs:
+            view = state.component(ref) if isinstance(ref, Ref) else None
+            if view is None:
+                continue
+            revision = self._revisions.get(view.name)
+            self._revisions[view.name] = view.revision
+            if revision is None:  # first sight (the first list, a console resumed): a baseline, not a change
+                self._status[view.name] = self._current[view.name] = view.status
+                continue
+            if view.revision != revision and not self._ours(ref, now):
+                tags = ", ".join(image_tag(image) for image in view.images) or "no images"
+                self.record_entry(session.OUTSIDE, view.name, f"revision {revision or '?'} → {view.revision} "
+                                  f"(not made by this console): {tags}")
+            self._current[view.name] = view.status
+            if view.status != self._status.get(view.name):
+                self._departed.setdefault(view.name, now)
+        self.settle()
+
+    def settle(self, force: bool = False) -> None:
+        """Record the status transitions that held for STATUS_SETTLE seconds (every second, and before a
+        report or the close: `force`). A crash loop flips Degraded and Progressing at each restart; only
+        what holds is a transition worth the timeline, said with the time it began."""
+        now = self.console.clock()
+        for name, since in list(self._departed.items()):
+            current, recorded = self._current.get(name, ""), self._status.get(name, "")
+            if current == recorded:
+                del self._departed[name]  # it came back before settling: a flap, not a transition
+            elif force or now - since >= STATUS_SETTLE:
+                del self._departed[name]
+                self._status[name] = current
+                self.record_entry(session.STATUS, name, f"{recorded} → {current} (since {report.clock(since)} UTC)")
+
+    def _ours(self, ref: Ref, now: float) -> bool:
+        """A change this console is making, or just made (the watch may bring it after the outcome)."""
+        for busy in self.console.ledger.in_flight():
+            if busy.exclusive or busy.key == ref:
+                return True
+        return now < max(self._ours_until.get(ref.name, 0.0), self._ours_until.get("", 0.0))
 
     def incident_lines(self, lines: list[LogLine]) -> None:
         """A rolled-back component's rollout completed: the timeline says so (with its snapshot)."""
@@ -132,11 +188,22 @@ class IncidentController:
                                       "no longer resume it; its log and report stay.", "", name, valid), answered)
 
     def close_incident(self) -> None:
+        self.settle(force=True)
         try:
             incident = self.incidents.close_incident()
         except ConsoleError as err:
             self.console.refuse(err.message)
             return
+        # The next incident starts from an empty checklist: nothing of this one is claimed for it.
+        keeper = getattr(self.console, "evidence", None)
+        if keeper is not None:
+            keeper.reset()
+        else:
+            self.console.checklist.clear()
+            self.console.widget(ChecklistSidebar).show_items()
+        self.console.ledger.rolled_back.clear()
+        self._rollout_recorded.clear()
+        self.incidents.restored()  # the cleared checklist is the baseline, not changes to record
         self._show_incident()
         self.console.say(f"Incident {incident.name} closed; its log is {incident.path}.")
 
@@ -160,6 +227,7 @@ class IncidentController:
 
     def export_report(self) -> Path | None:
         """Write the report, record the export, tick "Update incident report", write it again with that."""
+        self.settle(force=True)
         incident = self.incidents.incident
         path = self.incidents.report_path()
         try:

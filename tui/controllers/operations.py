@@ -227,7 +227,8 @@ class OperationsController:
             self.console.note(request.component, INFO, f"reason for {request.doing}: {one_line(reason)}")
         self.console.note(request.component, INFO, f"$ {op.command_line}")
         self.console.record("action", request.component, request.doing + (f" (reason: {reason})" if reason else ""),
-                    op.command_line, payload={"action": op.kind, "revision": op.revision, "reason": reason})
+                    op.command_line, payload={"action": op.kind, "revision": op.revision, "reason": reason,
+                                              "op": request.id})
         self.console.run_off_loop(partial(self._execute_in_thread, request, op, reason), group=f"execute-{request.component}", name=f"execute {request.doing}")
 
     def _execute_in_thread(self, request: Request, op, reason: str) -> None:
@@ -272,6 +273,8 @@ class OperationsController:
         else:
             prefix = "" if message.planning else "Failed: "
             self._finish(request, False, prefix + message.message, severity=ERROR)
+            if request.action == "rollback" and not message.planning:
+                self.console.evidence.rollback_failed(request.component.name, f"the rollback failed: {message.message}")
 
     def _finish(self, request: Request, ok: bool, text: str, severity: str, quiet: bool = False) -> None:
         self.console.ledger.finish(request.component)
@@ -279,7 +282,7 @@ class OperationsController:
         for line in lines:
             self.console.note(request.component, severity, line)
         self.console.record("outcome", request.component, text, ok=ok, payload={
-            "action": request.action, "cancelled": not ok and severity == INFO})
+            "action": request.action, "cancelled": not ok and severity == INFO, "op": request.id})
         if quiet:
             return
         toast = {SUCCESS: "information", INFO: "information", WARNING: "warning", ERROR: "error"}[severity]

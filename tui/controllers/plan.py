@@ -32,6 +32,7 @@ from ..core.plan import (
     StepEvent,
     build_plan,
 )
+from ..core.requests import operation_id
 from ..core.state import ERROR, INFO, SUCCESS, WARNING
 from ..core.workload import Ref, release_ref
 from ..workloads.registry import READERS
@@ -75,6 +76,7 @@ class PlanController:
         self.pdbs: list[dict] | None = None  # None until read (then the PDB rule applies)
         self._marks: dict[str, int] = {}
         self.cancelled_during: int | None = None  # the step running when c was pressed (None: between steps)
+        self.run_id = ""  # the running plan's operation id (its audit-log entries carry it)
 
     @property
     def running(self) -> bool:
@@ -236,9 +238,10 @@ class PlanController:
         for step in plan.steps:
             for key in _step_keys(step):
                 console.ledger.start(key, f"rolling back {step.label} (the plan)")
+        self.run_id = operation_id()  # the plan's entries, and each step's (run_id/index), are paired by it
         console.record("plan", console.config.application or plan.namespace,
                    f"roll back every component: {len(plan.steps)} steps" + (f" (reason: {reason})" if reason else ""),
-                   "; ".join(" ".join(s.command(plan.namespace)) for s in plan.steps))
+                   "; ".join(" ".join(s.command(plan.namespace)) for s in plan.steps), payload={"op": self.run_id})
         self.executor = PlanExecutor(plan, ClusterBackend(console.target.api, plan.namespace, access),
                                      lambda ev: console.call_soon(self._event, ev), stall_after=self.stall_after,
                                      reason=reason)
@@ -264,7 +267,7 @@ class PlanController:
         step = plan.steps[ev.index]
         # As for u/r: the step is a command ("plan-step") and its result an "outcome" the audit log pairs with it.
         payload = {"action": "rollback" if step.kind == KUBECTL else "helm-rollback", "revision": step.target,
-                   "plan": True}
+                   "plan": True, "op": f"{self.run_id}/{ev.index}"}
         if ev.start:
             for key in _step_keys(step):
                 console.ledger.executing(key)
@@ -280,6 +283,9 @@ class PlanController:
                 for name in step.covers:
                     console.ledger.rolled_back.add(name)
                     console.evidence.rollback_succeeded(name, ev.command)
+            elif ev.state in (FAILED, STALLED):
+                for name in step.covers:
+                    console.evidence.rollback_failed(name, f"the plan's step {step.label} {ev.state}: {ev.text}")
         if console.alive:
             console.note(_event_ref(step, ev.component), SEVERITY[ev.state] if ev.final else INFO, f"plan: {ev.text}")
         self.message = ev.text if not ev.final else f"{step.label}: {ev.state}. {ev.text}"
@@ -309,7 +315,7 @@ class PlanController:
                 console.ledger.finish(key)
         ok = all(s.state in DONE_OK for s in plan.steps)
         where = console.config.application or plan.namespace
-        console.record("plan", where, f"plan finished: {summary}", ok=ok)
+        console.record("plan", where, f"plan finished: {summary}", ok=ok, payload={"op": self.run_id})
         self._say(("Plan complete: " if ok else "Plan stopped: ") + summary)
         if console.alive:
             console.note(_first_ref(plan) if plan.steps else Ref("Application", where), SUCCESS if ok else ERROR, ("Plan complete: " if ok else "Plan stopped: ") + summary)

@@ -68,6 +68,18 @@ HOW = {
     REPORT: "when the incident report is exported",
 }
 
+# What the engineer's own hand wrote as evidence: unticking these needs no confirmation.
+HAND_EVIDENCE = ("ticked by hand", "checked by hand")
+
+# What each failure re-opens, of the items it had ticked: a failed or stalled rollback (or a target whose pods
+# crash-loop) takes back everything from the execution on; pods going unready take back what health proved.
+ROLLBACK_FAILED, PODS_UNHEALTHY = "rollback-failed", "pods-unhealthy"
+HEALTH_ITEMS = (POD_HEALTH, CONNECTIVITY, APP_HEALTH, LOGS, SMOKE)
+REOPENED_BY = {
+    ROLLBACK_FAILED: (EXECUTE, MONITOR, *HEALTH_ITEMS),
+    PODS_UNHEALTHY: HEALTH_ITEMS,
+}
+
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
@@ -182,6 +194,25 @@ class Checklist:
         if done:
             item.status, item.failing = "", False
         return before != (item.done, item.evidence, item.by, item.at, item.note)
+
+    def reopen(self, cause: str, reason: str) -> list[Item]:
+        """A failure takes back the items `cause` re-opens that were ticked: each shows `reason`, failing.
+        Returns those it re-opened (the others stay as they are)."""
+        reopened = []
+        for key in REOPENED_BY[cause]:
+            item = self.get(key)
+            if item is None or not item.done:
+                continue
+            self.set(item.key, False)
+            item.status, item.failing = f"re-opened: {reason}", True
+            reopened.append(item)
+        return reopened
+
+    def clear(self) -> None:
+        """Every item open, with nothing said under it (a new incident's checklist)."""
+        for item in self:
+            self.set(item.key, False)
+            item.status, item.failing = "", False
 
     def report(self, key: str, status: str, failing: bool = False) -> bool:
         """The last check's result on an open item (shown under it); True if it changed."""

@@ -101,6 +101,47 @@ def pod_health(component: str, pods: Iterable[dict], desired: int, steady_since:
     return Verdict(True, f"{component}: {len(ready)}/{desired} pods Ready, no restart for {int(window)}s")
 
 
+def _waiting(pod: dict) -> str:
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        reason = ((cs.get("state") or {}).get("waiting") or {}).get("reason")
+        if reason:
+            return reason
+    return ""
+
+
+def _images(pod: dict) -> tuple[str, ...]:
+    return tuple(c.get("image", "") for c in (pod.get("spec") or {}).get("containers") or [])
+
+
+def crash_looping(component: str, pods: Iterable[dict], images: Iterable[str]) -> str:
+    """Why the component's current pods (those running its template's images) crash-loop, or "".
+
+    Older pods (the revision being replaced) are left out: their crash loop is what a rollback ends."""
+    current = tuple(images)
+    for pod in pods:
+        if _live(pod) and _images(pod) == current and _waiting(pod) == "CrashLoopBackOff":
+            return (f"{component}: pod {short_pod(component, pod['metadata']['name'])} is in CrashLoopBackOff "
+                    f"({restarts(pod)} restarts)")
+    return ""
+
+
+def pods_unhealthy(component: str, pods: Iterable[dict], desired: int, steady_since: Mapping[str, float],
+                   healthy_at: float) -> str:
+    """Why pods proven healthy at `healthy_at` are no longer so (one went unready, one restarted), or ""."""
+    live = [p for p in pods if _live(p)]
+    ready = [p for p in live if _ready(p)]
+    bad = next((p for p in live if not _ready(p)), None)
+    if bad is not None or len(ready) < desired:
+        why = f"; {short_pod(component, bad['metadata']['name'])}: {pod_summary(bad)}" if bad else ""
+        return f"{component}: pods went unready ({len(ready)}/{desired} Ready{why})"
+    restarted = next((p for p in ready if restarts(p) and steady_since.get(p["metadata"]["name"], 0.0) > healthy_at),
+                     None)
+    if restarted is not None:
+        return (f"{component}: pod {short_pod(component, restarted['metadata']['name'])} restarted "
+                f"(restart count {restarts(restarted)})")
+    return ""
+
+
 # ---- service connectivity ------------------------------------------------------------------------
 
 

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+import os
+import time
+from dataclasses import dataclass, field
 
 from .workload import Ref
+
+_NEXT = itertools.count(1)
+_PROCESS = f"{os.getpid():x}.{int(time.time()):x}"  # apart from another console's ids in the same incident
+
+
+def operation_id() -> str:
+    """A new operation's id: the audit log pairs a command with its own outcome by it, never by proximity."""
+    return f"{_PROCESS}-{next(_NEXT)}"
+
 
 # What each action is called in sentences ("rolling back eli-maor-backend").
 DOING = {
@@ -24,6 +36,7 @@ class Request:
     serving: bool | None = None  # divert_traffic
     change_cause: str = ""  # annotate
     verb: str = ""  # a kind-specific action's "-ing" word; the generic ones are in DOING
+    id: str = field(default_factory=operation_id, compare=False)  # its command and outcome entries carry it
 
     @property
     def doing(self) -> str:

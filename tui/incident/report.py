@@ -1,7 +1,8 @@
 """The incident report, in Markdown, written from the replayed audit log alone.
 
-Sections: summary, components (revisions and images before and after), the
-timeline, the checklist with its evidence, every command executed with its
+Sections: summary, components (at a glance, then each one's history: its
+revision, images and status when the incident opened, just before and after
+each action, outside changes, at the close), the timeline, the checklist with its evidence, every command executed with its
 result, and what is still open. Times are UTC, as everywhere in the console.
 The same text is shown in the report preview (`e`) and printed by
 `rollback-console report INCIDENT`.
@@ -10,12 +11,13 @@ The same text is shown in the report preview (`e`) and printed by
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from ..core import checklist as runbook
-from .session import CLOSED, STARTED, Incident, Snapshot
+from .session import CLOSED, ROLLOUT_DONE, STARTED, Incident, Moment, Snapshot, cancelled
 from .session import entry_time as _at
 
-ROLLOUT_DONE = "rolled-out"  # the entry kind recorded when a rolled-back component's rollout completes
+__all__ = ["ROLLOUT_DONE", "render"]
 
 
 def when(at: float) -> str:
@@ -61,6 +63,56 @@ def _state(snap: Snapshot | None) -> str:
     return f"{cell(snap.revision or '?')}: {images}"
 
 
+def outcome(entry: dict) -> str:
+    """An entry's result: ok, FAILED, cancelled (nothing was attempted) or -."""
+    return "cancelled" if cancelled(entry) else result(entry.get("ok"))
+
+
+# A component's history table: one row per Moment, one column per (header, value). Append a column here to
+# report another fact per moment (what a Snapshot's `extra` holds: error ratio, p95, restarts, alerts).
+COLUMNS: list[tuple[str, Callable[[Moment], str]]] = [
+    ("Time (UTC)", lambda m: clock(m.at)),
+    ("Moment", lambda m: cell(m.label)),
+    ("Revision", lambda m: cell(m.snapshot.revision or "?")),
+    ("Images", lambda m: ", ".join(code(i) for i in m.snapshot.images) or "no images"),
+    ("Status", lambda m: cell(m.snapshot.status or "-")),
+]
+
+# Facts about a component as a whole, said above its table: (label, value or "" to leave it out).
+FACTS: list[tuple[str, Callable[[Incident, str], str]]] = [
+    ("Target revision", lambda incident, name: incident.targets.get(name, "")),
+    ("Rolled back", lambda incident, name: "yes" if name in incident.rolled_back() else "no"),
+]
+
+
+def history(incident: Incident, name: str) -> list[Moment]:
+    """The component's rows: opened, just before and after each action, outside changes, closed; and the
+    last state seen when that is newer than every row."""
+    moments = sorted(incident.moments.get(name, []), key=lambda m: (m.at, m.seq))
+    last = incident.after.get(name)
+    if last is not None and (not moments or (incident.after_at.get(name, 0.0) > moments[-1].at
+                             and last != moments[-1].snapshot)):
+        moments.append(Moment(incident.after_at.get(name, 0.0), "last seen", last))
+    return moments
+
+
+def component_section(incident: Incident, name: str, label: str, recent: int = 0) -> list[str]:
+    lines = [f"### {label}", ""]
+    facts = [(what, value(incident, name)) for what, value in FACTS]
+    lines += [f"- {what}: {cell(said)}" for what, said in facts if said]
+    moments = history(incident, name)
+    if recent and len(moments) > recent + 1:  # the preview: the first row (the start) and the newest
+        lines.append(f"- The first and the newest {recent} of {len(moments)} rows; the written report has them "
+                     "all.")
+        moments = moments[:1] + moments[-recent:]
+    lines += ["", "| " + " | ".join(header for header, _ in COLUMNS) + " |",
+              "|" + "---|" * len(COLUMNS)]
+    for moment in moments:
+        lines.append("| " + " | ".join(value(moment) for _, value in COLUMNS) + " |")
+    lines.append("")
+    return lines
+
+
 def render(incident: Incident, now: float | None = None, checklist: runbook.Checklist | None = None,
            recent: int = 0) -> str:
     """The report. `now` ends the duration of an open incident (default: its last entry).
@@ -88,16 +140,20 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
     releases = incident.releases()
     lines += ["## Components", ""]
     if names:
-        lines += ["| Component | Before: revision, images | Target | After: revision, images | Rolled back |",
-                  "|---|---|---|---|---|"]
+        # At a glance first; then each component's history (its state just before each action included).
+        lines += ["| Component | First seen: revision, images | Target | Last seen: revision, images | "
+                  "Rolled back |", "|---|---|---|---|---|"]
         for name in names:
             label = f"{name} (Helm release)" if name in releases else name
             lines.append(f"| {cell(label)} | {_state(incident.before.get(name))} | "
                          f"{cell(incident.targets.get(name, '-'))} | {_state(incident.after.get(name))} | "
                          f"{'yes' if name in rolled_back else 'no'} |")
+        lines.append("")
+        for name in names:
+            if name in incident.moments or name in incident.after:
+                lines += component_section(incident, name, name, recent)
     else:
-        lines.append("No component was seen.")
-    lines.append("")
+        lines += ["No component was seen.", ""]
 
     # ---- timeline
     lines += ["## Timeline", "", "| # | Time (UTC) | Who | What | Component | Detail | Result |",
@@ -109,7 +165,7 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
     for entry in shown:
         lines.append(f"| {entry.get('seq', '')} | {clock(_at(entry))} | {cell(entry.get('user', ''))} | "
                      f"{cell(entry.get('kind', ''))} | {cell(entry.get('component', '') or '-')} | "
-                     f"{cell(entry.get('text', ''))} | {result(entry.get('ok'))} |")
+                     f"{cell(entry.get('text', ''))} | {outcome(entry)} |")
     lines.append("")
 
     # ---- checklist
@@ -137,11 +193,12 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
             lines[-2:-2] = [(f"The newest {len(commands)} of {len(incident.commands)} commands; the written "
                              "report has them all."), ""]
         for command in commands:
-            entry, outcome = command.entry, command.outcome
-            said = outcome.get("text", "") if outcome else entry.get("text", "")
+            entry, came = command.entry, command.outcome
+            said = came.get("text", "") if came else entry.get("text", "")
+            verdict = result(command.ok) if command.ok is not None else "no result recorded"
             lines.append(f"| {clock(_at(entry))} | {cell(entry.get('user', ''))} | "
                          f"{cell(entry.get('component', '') or '-')} | {code(entry.get('command', ''))} | "
-                         f"{result(command.ok)}: {cell(said)} |")
+                         f"{verdict}: {cell(said)} |")
     else:
         lines.append("No command was executed.")
     lines.append("")
@@ -151,7 +208,7 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
     open_items = [item for item in checklist if not (incident.ticks.get(item.key) and
                                                      incident.ticks[item.key].done)]
     failed = [e for e in incident.entries if e.get("kind") not in (STARTED, CLOSED, "tick", "untick")
-              and e.get("ok") is False]
+              and e.get("ok") is False and not cancelled(e)]
     rolled_out = {e.get("component") for e in incident.entries if e.get("kind") == ROLLOUT_DONE}
     not_out = sorted(rolled_back - rolled_out - releases)
     not_rolled = sorted(set(incident.targets) - rolled_back)
@@ -159,8 +216,7 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
         lines.append(f"- Checklist items not ticked ({len(open_items)}): "
                      + "; ".join(f"{item.text} ({item.section})" for item in open_items) + ".")
     for entry in failed:
-        what = "cancelled" if (entry.get("payload") or {}).get("cancelled") else "failed"
-        lines.append(f"- {what.capitalize()} at {clock(_at(entry))} UTC ({cell(entry.get('component', '') or '-')}):"
+        lines.append(f"- Failed at {clock(_at(entry))} UTC ({cell(entry.get('component', '') or '-')}):"
                      f" {cell(entry.get('text', ''))}")
     for name in not_out:
         lines.append(f"- {name} was rolled back but its rollout was not seen to complete.")

@@ -7,10 +7,12 @@ after. Resuming after a crash and writing the report both start here.
 
 Entry shape (written by `tui.incident.recorder`): seq, time (RFC 3339 UTC),
 user, context, namespace, kind, component, text, command, ok, payload.
-Payload keys read here: `snapshot` ({component: {revision, images}}, taken
-when the entry was recorded), `items` (checklist items whose state changed:
-key, text, done, by, at, evidence, note), `revision` (a target), `path`
-(an export), `name` (incident-started).
+Payload keys read here: `snapshot` ({component: {revision, images, status}},
+taken when the entry was recorded: on a command, the state just before it),
+`items` (checklist items whose state changed: key, text, done, by, at,
+evidence, note), `revision` (a target), `path` (an export), `name`
+(incident-started), `op` (an operation's id: a command and its own outcome
+carry the same), `cancelled` / `state` ("cancelled": nothing was attempted).
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 STARTED, CLOSED = "incident-started", "incident-closed"
 # Entries that ran something against the cluster (or a tool): they carry the equivalent command line.
 COMMAND_KINDS = {"action", "plan-step", "helm-rollback", "smoke-test", "health-check", "notify"}
+# Commands that change a component: the snapshot they carry is its state just before.
+CHANGE_KINDS = {"action", "plan-step", "helm-rollback"}
+# What the console saw happen to a watched component without causing it, and status transitions.
+OUTSIDE, STATUS = "outside-change", "status"
+ROLLOUT_DONE = "rolled-out"  # a rolled-back component's rollout completed
+
+
+def cancelled(entry: dict) -> bool:
+    """A dialog answered with Escape, or a plan step cancelled before it ran: nothing was attempted."""
+    payload = entry.get("payload") or {}
+    return bool(payload.get("cancelled")) or payload.get("state") == "cancelled"
 
 
 def validate_name(name: str) -> str:
@@ -49,10 +62,28 @@ def log_path(directory: Path, name: str) -> Path:
 class Snapshot:
     revision: str
     images: tuple[str, ...]
+    status: str = ""  # the Components status word then (Complete, Degraded, Stalled...)
+    extra: tuple[tuple[str, object], ...] = ()  # any other fact recorded with it (figures, alerts), by name
 
     @classmethod
     def of(cls, data: dict) -> Snapshot:
-        return cls(str(data.get("revision", "")), tuple(data.get("images") or ()))
+        extra = tuple(sorted((k, v) for k, v in data.items() if k not in ("revision", "images", "status")))
+        return cls(str(data.get("revision", "")), tuple(data.get("images") or ()), str(data.get("status") or ""),
+                   extra)
+
+    def fact(self, name: str, default: object = None) -> object:
+        return dict(self.extra).get(name, default)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One row of a component's history in the report: when, what (opened, before or after an action, an
+    outside change, closed) and the component's state then."""
+
+    at: float
+    label: str
+    snapshot: Snapshot
+    seq: int = 0
 
 
 @dataclass
@@ -94,6 +125,9 @@ class Incident:
     commands: list[Command] = field(default_factory=list)
     before: dict[str, Snapshot] = field(default_factory=dict)
     after: dict[str, Snapshot] = field(default_factory=dict)
+    after_at: dict[str, float] = field(default_factory=dict)  # when `after` was seen
+    moments: dict[str, list[Moment]] = field(default_factory=dict)  # component -> its states worth a row
+    open_ops: dict[str, Command] = field(default_factory=dict)  # operation id -> its command awaiting an outcome
     closed: bool = False
     closed_at: float = 0.0
     notices: list[str] = field(default_factory=list)  # damaged lines skipped while reading
@@ -130,27 +164,65 @@ class Incident:
             self.who = entry.get("user", "")
         elif kind == CLOSED:
             self.closed, self.closed_at = True, at
+        label = self._moment(entry)
+        command = self.open_ops.get(payload.get("op") or "")
+        unchanged = ((command.entry.get("payload") or {}).get("snapshot") or {}) if command and entry.get("ok") else {}
         for name, data in sorted((payload.get("snapshot") or {}).items()):
             snap = Snapshot.of(data)
             self.before.setdefault(name, snap)
-            self.after[name] = snap
+            self.after[name], self.after_at[name] = snap, at
+            if label and unchanged.get(name) != data:
+                # A success the watch has not shown yet is no row: the rollout's completion (or the last state
+                # seen) is its "after", never the old state under an "after" label.
+                self.moments.setdefault(name, []).append(Moment(at, label, snap, entry.get("seq", 0)))
         for item in payload.get("items") or ():
             self.ticks[item["key"]] = Tick(item["key"], item.get("text", ""), bool(item.get("done")),
                                            item.get("by", ""), float(item.get("at") or 0.0),
                                            item.get("evidence", ""), item.get("note", ""))
         if kind == "target" and component:
             self.targets[component] = str(payload.get("revision", entry.get("text", "")))
-        if kind == "outcome":
-            # The outcome of the latest command of this component still waiting for one (its ok is None);
-            # commands that carry their own result (a smoke test's exit code) take none.
+        op = payload.get("op")
+        if op and op in self.open_ops and kind not in CHANGE_KINDS:
+            # Its own outcome: paired by the operation's id, whatever was recorded in between.
+            self.open_ops.pop(op).outcome = entry
+        elif kind == "outcome" and op:
+            if entry.get("command") and not cancelled(entry):
+                self.commands.append(Command(entry))  # a command that is its own outcome
+            # else: a dialog cancelled (nothing ran) or a refusal: in the timeline, not a command
+        elif kind == "outcome":
+            # A log written before operation ids: the latest command of this component still waiting for one.
+            # A cancel never closes a command: it ran nothing.
             pending = next((c for c in reversed(self.commands) if c.outcome is None and c.entry.get("ok") is None
                             and c.entry.get("component") == component), None)
-            if pending is not None:
+            if pending is not None and not cancelled(entry):
                 pending.outcome = entry
-            elif entry.get("command"):
+            elif entry.get("command") and not cancelled(entry):
                 self.commands.append(Command(entry))
         elif entry.get("command") and (kind in COMMAND_KINDS or kind not in (STARTED, CLOSED, "tick", "untick")):
-            self.commands.append(Command(entry))
+            command = Command(entry)
+            self.commands.append(command)
+            if op and entry.get("ok") is None:
+                self.open_ops[op] = command
+
+    def _moment(self, entry: dict) -> str:
+        """The label of the row this entry adds to its components' history, or "" (not worth a row)."""
+        kind, text = entry.get("kind", ""), entry.get("text", "")
+        if kind == STARTED:
+            return "incident opened"
+        if kind == CLOSED:
+            return "incident closed"
+        if kind in CHANGE_KINDS and entry.get("ok") is None:
+            return f"before: {text}"
+        payload = entry.get("payload") or {}
+        if kind == "outcome" and not cancelled(entry) and (
+                payload.get("op") in self.open_ops if payload.get("op")
+                else payload.get("action") in ("rollback", "helm-rollback")):  # a log from before operation ids
+            return f"after: {text}" if entry.get("ok") else f"after (failed): {text}"
+        if kind == ROLLOUT_DONE:
+            return "after: rollout complete"
+        if kind == OUTSIDE:
+            return f"outside change: {text}"
+        return ""
 
     # ---- views -------------------------------------------------------------------------------
 

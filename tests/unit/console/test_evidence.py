@@ -78,6 +78,53 @@ def pod(name: str, ready: bool = True, restarts: int = 0, deleting: bool = False
     }}
 
 
+def test_a_failure_reopens_only_what_it_had_ticked_with_the_reason_and_a_new_incident_clears_all():
+    checklist = runbook.Checklist.runbook()
+    for key in (runbook.IDENTIFY, runbook.EXECUTE, runbook.MONITOR, runbook.POD_HEALTH):
+        checklist.set(key, True, evidence="seen", by="alice", at=1.0)
+    reopened = checklist.reopen(runbook.PODS_UNHEALTHY, "backend: pods went unready (1/2 Ready)")
+    assert [i.slug for i in reopened] == [runbook.POD_HEALTH]
+    health = checklist.get(runbook.POD_HEALTH)
+    assert (health.done, health.evidence, health.failing) == (False, "", True)
+    assert health.status == "re-opened: backend: pods went unready (1/2 Ready)"
+    assert checklist.get(runbook.MONITOR).done  # pods going unready do not undo that the rollout completed
+    reopened = checklist.reopen(runbook.ROLLBACK_FAILED, "the plan's step backend stalled")
+    assert [i.slug for i in reopened] == [runbook.EXECUTE, runbook.MONITOR]
+    assert checklist.done == 1 and checklist.get(runbook.IDENTIFY).done  # by hand, before the rollback: kept
+    checklist.clear()
+    assert checklist.done == 0 and not any(i.status or i.failing for i in checklist)
+
+
+def with_image(p: dict, image: str, waiting: str = "") -> dict:
+    p["spec"] = {"containers": [{"name": "app", "image": image}]}
+    if waiting:
+        p["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": waiting}}
+    return p
+
+
+def test_a_crash_looping_target_is_its_current_pods_not_the_old_ones_it_replaces():
+    c, bad, good = "eli-maor-backend", "backend:v2.1.0-crashloop", "backend:v2.0.0"
+    old = with_image(pod(f"{c}-old-1", ready=False, restarts=7), bad, "CrashLoopBackOff")
+    new = with_image(pod(f"{c}-new-1"), good)
+    assert evidence.crash_looping(c, [old, new], [good]) == ""  # rolling back away from it
+    assert evidence.crash_looping(c, [old, new], [bad]) == f"{c}: pod …-old-1 is in CrashLoopBackOff (7 restarts)"
+
+
+def test_pods_proven_healthy_that_go_unready_or_restart_are_said():
+    c = "eli-maor-backend"
+    tracker = evidence.RestartTracker()
+    pods = [pod(f"{c}-a-1"), pod(f"{c}-a-2")]
+    assert evidence.pods_unhealthy(c, pods, 2, tracker.observe(pods, 0.0), healthy_at=0.0) == ""
+    pods[1] = pod(f"{c}-a-2", ready=False)
+    assert evidence.pods_unhealthy(c, pods, 2, tracker.observe(pods, 10.0), 0.0) == (
+        f"{c}: pods went unready (1/2 Ready; …-a-2: Running, not ready)")
+    pods[1] = pod(f"{c}-a-2", restarts=1)
+    assert evidence.pods_unhealthy(c, pods, 2, tracker.observe(pods, 20.0), 0.0) == (
+        f"{c}: pod …-a-2 restarted (restart count 1)")
+    pods.append(pod(f"{c}-a-3"))  # a new pod (scaled up, replaced) is not a restart
+    assert evidence.pods_unhealthy(c, pods[:1] + pods[2:], 2, tracker.observe(pods, 30.0), 25.0) == ""
+
+
 def test_pod_health_needs_every_pod_ready_and_no_restart_for_the_window():
     tracker = evidence.RestartTracker()
     c = "eli-maor-backend"

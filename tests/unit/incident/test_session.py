@@ -226,7 +226,8 @@ def test_the_report_has_summary_components_timeline_checklist_commands_and_what_
     assert "- Checklist items not ticked (9): Identify the issue (Pre-Rollback); Notify team (Pre-Rollback);" \
         in still_open
     assert f"- Failed at 08:00:23 UTC ({WORKER}): Failed: the API server is unavailable" in still_open
-    assert f"- Cancelled at 08:00:23 UTC ({BACKEND}): Cancelled: pausing" in still_open
+    assert "Cancelled" not in still_open  # Escape in a dialog: nothing was attempted, nothing is left open
+    assert f"| outcome | {BACKEND} | Cancelled: pausing {BACKEND} (nothing changed). | cancelled |" in text
     assert f"- {WORKER} has target revision 3 but was not rolled back." in still_open
     assert "rollout was not seen to complete" not in still_open
 
@@ -293,3 +294,71 @@ def test_a_helm_release_rollback_is_a_row_of_its_own_and_needs_no_watched_rollou
     assert "eli-maor was rolled back but its rollout was not seen" not in text
     assert "eli-maor has target revision" not in text
     assert f"| {'`' + helm + '`'} | ok: Helm release eli-maor rolled back to revision 2. |" in text
+
+
+def test_each_command_row_has_its_own_outcome_by_operation_id_and_a_cancel_is_no_command(tmp_path):
+    world = World()
+    rec = recorder(tmp_path, world)
+    rec.start("INC-13")
+    helm = "helm rollback eli-maor 3 --namespace production"
+    rec.record("helm-rollback", "eli-maor", "helm rollback eli-maor to revision 3", helm,
+               payload={"action": "helm-rollback", "revision": 3, "op": "p-1"})
+    world.now += 90  # the console quit while helm ran: that rollback never got its outcome here
+    rec.record("action", BACKEND, f"rolling back {BACKEND}", UNDO, payload={"action": "rollback", "op": "p-2"})
+    rec.record("outcome", BACKEND, f"Cancelled: rolling back {BACKEND} to revision 4 (nothing changed).", ok=False,
+               payload={"action": "rollback", "cancelled": True, "op": "p-3"})
+    rec.record("outcome", BACKEND, f"deployment.apps/{BACKEND} rolled back", ok=True,
+               payload={"action": "rollback", "op": "p-2"})
+    rec.record("outcome", "eli-maor", "Cancelled: rolling back Helm release eli-maor to revision 2 (nothing "
+               "changed).", ok=False, payload={"action": "helm-rollback", "cancelled": True, "op": "p-4"})
+    rec.close()
+    incident = Incident.load(rec.incident.path)
+    rows = [(c.entry["command"], c.ok, (c.outcome or {}).get("text")) for c in incident.commands]
+    assert rows == [(helm, None, None), (UNDO, True, f"deployment.apps/{BACKEND} rolled back")]
+    text = report.render(incident)
+    assert f"| `{helm}` | no result recorded: helm rollback eli-maor to revision 3 |" in text
+    assert "Cancelled" not in text.split("## Still open", 1)[1]
+    assert text.count("| cancelled |") == 2
+
+
+def test_a_cancel_in_a_log_without_operation_ids_closes_no_command(tmp_path):
+    world = World()
+    rec = recorder(tmp_path, world)
+    rec.start("INC-14")
+    rec.record("action", BACKEND, "rolling back", UNDO, payload={"action": "rollback"})
+    rec.record("outcome", BACKEND, "Cancelled: pausing (nothing changed).", ok=False,
+               payload={"action": "pause", "cancelled": True})
+    rec.record("outcome", BACKEND, "rolled back", ok=True, payload={"action": "rollback"})
+    rec.close()
+    assert [(c.ok, c.outcome["text"]) for c in rec.incident.commands] == [(True, "rolled back")]
+
+
+def test_each_component_has_its_state_when_opened_just_before_each_action_and_after(tmp_path):
+    world, checklist = World(), runbook.Checklist.runbook()
+    world.components[BACKEND] = ("4", ["ghcr.io/eli-maor/backend:v2.0.0"])
+    rec = recorder(tmp_path, world, checklist)
+    rec.start("INC-15")
+    world.now += 30  # someone ships the bad image from another terminal: the console records what it sees
+    world.components[BACKEND] = ("5", ["ghcr.io/eli-maor/backend:v2.1.0-crashloop"])
+    rec.record("outside-change", BACKEND, "revision 4 → 5 (not by this console): image backend:v2.1.0-crashloop")
+    rec.record("status", BACKEND, "Complete → Degraded")
+    world.now += 30
+    rec.record("action", BACKEND, f"rolling back {BACKEND}", UNDO, payload={"action": "rollback", "op": "a"})
+    world.now += 3
+    world.components[BACKEND] = ("6", ["ghcr.io/eli-maor/backend:v2.0.0"])
+    rec.record("outcome", BACKEND, f"deployment.apps/{BACKEND} rolled back", ok=True,
+               payload={"action": "rollback", "op": "a"})
+    rec.close_incident()
+    text = report.render(Incident.load(rec.incident.path), checklist=checklist)
+    section = text.split(f"### {BACKEND}\n", 1)[1].split("###", 1)[0]
+    assert "- Rolled back: yes" in section
+    rows = [line for line in section.splitlines() if line.startswith("| 08")]
+    assert rows == [
+        "| 08:00:00 | incident opened | 4 | `ghcr.io/eli-maor/backend:v2.0.0` | - |",
+        "| 08:00:30 | outside change: revision 4 → 5 (not by this console): image backend:v2.1.0-crashloop | 5 | "
+        "`ghcr.io/eli-maor/backend:v2.1.0-crashloop` | - |",
+        f"| 08:01:00 | before: rolling back {BACKEND} | 5 | `ghcr.io/eli-maor/backend:v2.1.0-crashloop` | - |",
+        f"| 08:01:03 | after: deployment.apps/{BACKEND} rolled back | 6 | `ghcr.io/eli-maor/backend:v2.0.0` | - |",
+        "| 08:01:03 | incident closed | 6 | `ghcr.io/eli-maor/backend:v2.0.0` | - |",
+    ]
+    assert f"| 08:00:30 | alice | status | {BACKEND} | Complete → Degraded | - |" in text
