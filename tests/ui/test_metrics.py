@@ -127,6 +127,10 @@ def test_an_errors_release_in_the_metrics_view_then_healthy_after_the_rollback(s
             await wait_for(pilot, lambda: health.done, "Verify application health from the metrics", 120)
             assert "error ratio" in health.evidence and "after the rollback" in health.evidence
             assert app.metrics.verdicts[frontend].ok is True
+            # What the report records of a moment carries the figures Prometheus gave (fresh ones only).
+            snap = app.incident.snapshot_components(frontend)[frontend]
+            assert snap["error_ratio"] < 0.01 and snap["p95"] < 0.5 and snap["restarts"] == 0
+            assert [e for e in app.timeline_entries if "metrics" in str(e) and "after the rollback" in str(e)]
 
     run(scenario())
 

@@ -58,7 +58,10 @@ class IncidentController:
         ref = state.ref_named(component) if component else None
         # A name that is not a component (a Helm release, the application of a plan) covers them all.
         views = [state.component(ref)] if ref is not None else state.components()
-        return {v.name: {"revision": v.revision, "images": list(v.images), "status": v.status}
+        metrics = getattr(self.console, "metrics", None)
+        return {v.name: {"revision": v.revision, "images": list(v.images), "status": v.status,
+                         # error ratio, p95 and restarts from Prometheus, when configured and fresh
+                         **(metrics.figures_for(v.name) if metrics is not None else {})}
                 for v in views if v is not None}
 
     def record_entry(self, kind: str, component: str, text: str, command: str = "", ok: bool | None = None,

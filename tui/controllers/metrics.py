@@ -18,9 +18,11 @@ from ..core.errors import ConsoleError
 from ..core.evidence import Verdict
 from ..core.state import ERROR, INFO, SUCCESS, WARNING
 from ..core.times import rfc3339
+from ..incident.session import METRICS
 from .console import Console
 
-ALERTS_EVERY = 2.0  # seconds between polls of /api/v1/alerts
+ALERTS_EVERY = 2.0  # seconds between polls of /api/v1/alerts (and of the figures the report records)
+FIGURES_FRESH = 30.0  # seconds: older figures are not recorded as the state of a moment
 VIEW_EVERY = 2.0  # seconds between refreshes of the open Metrics view
 POINTS = 120  # samples per range query: more than a sparkline at 160 columns shows
 HOW_TO_GET = ("Prometheus is not configured: pass --prometheus URL or set prometheus: in the config file "
@@ -71,6 +73,8 @@ class MetricsController:
         self.rollbacks: dict[str, float] = {}  # component -> when its last rollback was confirmed
         self.watching: dict[str, float] = {}  # component -> rolled out at: its health after the rollback is judged
         self.verdicts: dict[str, m.Health] = {}
+        self.figures: dict[str, dict[str, float]] = {}  # component -> error_ratio, p95, restarts (last poll)
+        self.figures_at: float | None = None
         self.where = ""
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -133,6 +137,7 @@ class MetricsController:
                 if now >= next_alerts:
                     next_alerts = now + ALERTS_EVERY
                     await self._poll_alerts(prom)
+                    await self._poll_figures(prom)
                     await self._judge_health(prom)
                 request = self.request
                 if request is not None and (now >= next_view or self._wake.is_set()):
@@ -158,6 +163,36 @@ class MetricsController:
             self.console.call_soon(self._alerts_failed, getattr(err, "message", str(err)))
             return
         self.console.call_soon(self._alerts_seen, alerts, self.console.clock())
+
+    async def _poll_figures(self, prom) -> None:
+        """Error ratio, p95 and restarts of every component (three queries): what the report records of each
+        moment (opened, before and after an action)."""
+        ns = self.console.target.namespace
+        try:
+            got = {name: m.parse_by(await prom.query(build(ns, self.rate_window)),
+                                    "pod" if name == "restarts" else "deployment")
+                   for name, _, build in m.FIGURES}
+        except (ConsoleError, m.PrometheusAnswerError):
+            return  # the alerts poll says Prometheus is failing
+        at = self.console.clock()
+        self.console.call_soon(self._figures_seen, got, at)
+
+    def _figures_seen(self, got: dict[str, dict[str, float]], at: float) -> None:
+        names = [v.name for v in self.console.state.components()]
+        restarts = m.per_deployment(got.get("restarts", {}), names)
+        self.figures = {name: {"error_ratio": got["error_ratio"][name]} if name in got.get("error_ratio", {}) else {}
+                        for name in names}
+        for name in names:
+            if name in got.get("p95", {}):
+                self.figures[name]["p95"] = got["p95"][name]
+            self.figures[name]["restarts"] = restarts[name]
+        self.figures_at = at
+
+    def figures_for(self, component: str) -> dict[str, float]:
+        """The component's last figures, if fresh (the report never records stale figures as current)."""
+        if self.figures_at is None or self.console.clock() - self.figures_at > FIGURES_FRESH:
+            return {}
+        return dict(self.figures.get(component, {}))
 
     async def _range(self, prom, request: MetricsRequest) -> MetricsAnswer:
         import anyio
@@ -219,7 +254,8 @@ class MetricsController:
                 text += f" (pending since {a.active_at})"
             severity = {"firing": ERROR, "pending": WARNING}.get(change.change, SUCCESS)
             self.console.note(component, severity, text)
-            self.console.record("alert", component, text, ok=change.change == "resolved",
+            # An alert is not an action that failed: no outcome until it resolves (the report lists it open).
+            self.console.record("alert", component, text, ok=True if change.change == "resolved" else None,
                                 payload={"alert": a.name, "state": change.change, "labels": dict(a.labels),
                                          "at": rfc3339(at)})
         self._show_alerts()
@@ -251,6 +287,8 @@ class MetricsController:
         if health.ok is None or (previous is not None and previous.ok == health.ok):
             return
         self.console.note(component, SUCCESS if health.ok else ERROR, f"metrics: {health.reason}")
+        # A row of the component's history in the report, with the figures of this moment.
+        self.console.record(METRICS, component, health.reason, ok=health.ok)
         self.console.evidence.metrics_health(component, Verdict(health.ok, f"{component}: {health.reason}"))
 
     # ---- for the report ------------------------------------------------------------------------

@@ -77,6 +77,32 @@ METRICS: tuple[Metric, ...] = (
 METRIC = {m.key: m for m in METRICS}
 
 
+# ---- figures for every component at once (the incident report's columns) ---------------------------------
+
+FIGURES: tuple[tuple[str, str, Callable[[str, str], str]], ...] = (
+    # (figure, unit, PromQL over the namespace by deployment (restarts: by pod))
+    ("error_ratio", "ratio", lambda ns, w: (
+        f"sum by (deployment) (rate(http_requests_total{{namespace={_quote(ns)}{SERVER_ERRORS}}}[{w}])) / "
+        f"sum by (deployment) (rate(http_requests_total{{namespace={_quote(ns)}}}[{w}]))")),
+    ("p95", "s", lambda ns, w: (
+        "histogram_quantile(0.95, sum by (deployment, le) (rate(http_request_duration_seconds_bucket"
+        f"{{namespace={_quote(ns)}}}[{w}])))")),
+    ("restarts", "", lambda ns, w: f"sum by (pod) ({RESTARTS}{{namespace={_quote(ns)}}})"),
+)
+FIGURE_UNIT = {name: unit for name, unit, _ in FIGURES}
+
+
+def per_deployment(restarts_by_pod: Mapping[str, float], deployments: Iterable[str]) -> dict[str, float]:
+    """Restarts summed over each deployment's pods (kube-state-metrics' pod series carry no deployment)."""
+    patterns = {d: re.compile(pods_of(d) + "$") for d in deployments}
+    out = dict.fromkeys(patterns, 0.0)
+    for pod, value in restarts_by_pod.items():
+        for deployment, pattern in patterns.items():
+            if pattern.match(pod):
+                out[deployment] += value
+    return out
+
+
 # ---- answers -------------------------------------------------------------------------------------------
 
 
@@ -150,6 +176,23 @@ def parse_instant(answer) -> float | None:
     if not isinstance(value, list) or len(value) != 2:
         raise PrometheusAnswerError("a sample is not [time, value]")
     return _number(value[1])
+
+
+def parse_by(answer, label: str) -> dict[str, float]:
+    """A /api/v1/query vector answer as {value of `label`: sample value}."""
+    data = _data(answer)
+    result = data.get("result")
+    if data.get("resultType") != "vector" or not isinstance(result, list):
+        raise PrometheusAnswerError("an instant query did not answer a vector")
+    out: dict[str, float] = {}
+    for item in result:
+        metric = item.get("metric") if isinstance(item, dict) else None
+        value = item.get("value") if isinstance(item, dict) else None
+        if not isinstance(metric, dict) or not isinstance(value, list) or len(value) != 2:
+            raise PrometheusAnswerError("a sample is not {metric, value: [time, value]}")
+        if isinstance(metric.get(label), str):
+            out[metric[label]] = _number(value[1])
+    return out
 
 
 @dataclass(frozen=True)

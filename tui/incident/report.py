@@ -10,6 +10,7 @@ The same text is shown in the report preview (`e`) and printed by
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -78,6 +79,31 @@ COLUMNS: list[tuple[str, Callable[[Moment], str]]] = [
     ("Status", lambda m: cell(m.snapshot.status or "-")),
 ]
 
+
+def figure(name: str, unit: str) -> Callable[[Moment], str]:
+    """A Prometheus figure recorded with the moment (error ratio, p95, restarts), or - when none was."""
+    def value(moment: Moment) -> str:
+        got = moment.snapshot.fact(name)
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            return "-"
+        if math.isnan(got):
+            return "no traffic"
+        if unit == "ratio":
+            return f"{got * 100:.1f}%"
+        if unit == "s":
+            return f"{got * 1000:.0f} ms" if got < 1 else f"{got:.2f} s"
+        return f"{got:g}"
+
+    return value
+
+
+# Shown only when some moment of the component recorded them (a console with a Prometheus).
+FIGURE_COLUMNS: list[tuple[str, str, Callable[[Moment], str]]] = [
+    ("error_ratio", "Error ratio", figure("error_ratio", "ratio")),
+    ("p95", "p95", figure("p95", "s")),
+    ("restarts", "Restarts", figure("restarts", "")),
+]
+
 # Facts about a component as a whole, said above its table: (label, value or "" to leave it out).
 FACTS: list[tuple[str, Callable[[Incident, str], str]]] = [
     ("Target revision", lambda incident, name: incident.targets.get(name, "")),
@@ -105,10 +131,12 @@ def component_section(incident: Incident, name: str, label: str, recent: int = 0
         lines.append(f"- The first and the newest {recent} of {len(moments)} rows; the written report has them "
                      "all.")
         moments = moments[:1] + moments[-recent:]
-    lines += ["", "| " + " | ".join(header for header, _ in COLUMNS) + " |",
-              "|" + "---|" * len(COLUMNS)]
+    columns = COLUMNS + [(header, value) for name, header, value in FIGURE_COLUMNS
+                         if any(m.snapshot.fact(name) is not None for m in moments)]
+    lines += ["", "| " + " | ".join(header for header, _ in columns) + " |",
+              "|" + "---|" * len(columns)]
     for moment in moments:
-        lines.append("| " + " | ".join(value(moment) for _, value in COLUMNS) + " |")
+        lines.append("| " + " | ".join(value(moment) for _, value in columns) + " |")
     lines.append("")
     return lines
 
@@ -154,6 +182,16 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
                 lines += component_section(incident, name, name, recent)
     else:
         lines += ["No component was seen.", ""]
+
+    # ---- alerts: each one's pending, firing and resolved, with times (as the console saw them)
+    alerts = [e for e in incident.entries if e.get("kind") == "alert"]
+    if alerts:
+        lines += ["## Alerts (Prometheus)", "", "| Time (UTC) | Alert | Component | Became |", "|---|---|---|---|"]
+        for entry in alerts:
+            payload = entry.get("payload") or {}
+            lines.append(f"| {clock(_at(entry))} | {cell(payload.get('alert', '?'))} | "
+                         f"{cell(entry.get('component', '') or '-')} | {cell(payload.get('state', '?'))} |")
+        lines.append("")
 
     # ---- timeline
     lines += ["## Timeline", "", "| # | Time (UTC) | Who | What | Component | Detail | Result |",
@@ -212,17 +250,25 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
     rolled_out = {e.get("component") for e in incident.entries if e.get("kind") == ROLLOUT_DONE}
     not_out = sorted(rolled_back - rolled_out - releases)
     not_rolled = sorted(set(incident.targets) - rolled_back)
+    last_alert: dict[tuple[str, str], dict] = {}
+    for entry in alerts:
+        last_alert[((entry.get("payload") or {}).get("alert", "?"), entry.get("component", ""))] = entry
+    still_alerting = [e for e in last_alert.values() if (e.get("payload") or {}).get("state") != "resolved"]
     if open_items:
         lines.append(f"- Checklist items not ticked ({len(open_items)}): "
                      + "; ".join(f"{item.text} ({item.section})" for item in open_items) + ".")
     for entry in failed:
         lines.append(f"- Failed at {clock(_at(entry))} UTC ({cell(entry.get('component', '') or '-')}):"
                      f" {cell(entry.get('text', ''))}")
+    for entry in still_alerting:
+        payload = entry.get("payload") or {}
+        lines.append(f"- Alert {cell(payload.get('alert', '?'))} on {cell(entry.get('component', '') or '-')} "
+                     f"was last seen {cell(payload.get('state', '?'))} at {clock(_at(entry))} UTC.")
     for name in not_out:
         lines.append(f"- {name} was rolled back but its rollout was not seen to complete.")
     for name in not_rolled:
         lines.append(f"- {name} has target revision {cell(incident.targets[name])} but was not rolled back.")
-    if not (open_items or failed or not_out or not_rolled):
+    if not (open_items or failed or not_out or not_rolled or still_alerting):
         lines.append("Nothing: every checklist item is ticked and every action succeeded.")
     lines.append("")
     if incident.notices:

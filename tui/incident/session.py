@@ -31,6 +31,7 @@ STARTED, CLOSED = "incident-started", "incident-closed"
 # Entries that ran something against the cluster (or a tool): they carry the equivalent command line.
 COMMAND_KINDS = {"action", "plan-step", "helm-rollback", "smoke-test", "health-check", "notify"}
 # Commands that change a component: the snapshot they carry is its state just before.
+METRICS = "metrics"  # the metrics' verdict after a rollback (error ratio, p95 held or breached), with its figures
 CHANGE_KINDS = {"action", "plan-step", "helm-rollback"}
 # What the console saw happen to a watched component without causing it, and status transitions.
 OUTSIDE, STATUS = "outside-change", "status"
@@ -222,6 +223,8 @@ class Incident:
             return "after: rollout complete"
         if kind == OUTSIDE:
             return f"outside change: {text}"
+        if kind == METRICS:
+            return f"metrics: {text}"
         return ""
 
     # ---- views -------------------------------------------------------------------------------

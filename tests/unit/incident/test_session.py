@@ -362,3 +362,45 @@ def test_each_component_has_its_state_when_opened_just_before_each_action_and_af
         "| 08:01:03 | incident closed | 6 | `ghcr.io/eli-maor/backend:v2.0.0` | - |",
     ]
     assert f"| 08:00:30 | alice | status | {BACKEND} | Complete → Degraded | - |" in text
+
+
+def test_figures_from_prometheus_are_columns_of_each_moment_and_alerts_have_their_own_section(tmp_path):
+    world, checklist = World(), runbook.Checklist.runbook()
+    figures = {BACKEND: {"error_ratio": 0.333, "p95": 0.094, "restarts": 0.0}}
+
+    def snapshot(component):
+        got = world.snapshot(component)
+        return {n: {**data, **figures.get(n, {})} for n, data in got.items()}
+
+    rec = Recorder(IncidentSettings(state_dir=tmp_path / "state", user="alice"), "kind-prod", "production",
+                   clock=world.clock, snapshot=snapshot, checklist=checklist)
+    rec.start("INC-16")
+    rec.record("alert", BACKEND, "alert HighErrors firing", payload={"alert": "HighErrors", "state": "firing"})
+    world.now += 30
+    rec.record("action", BACKEND, f"rolling back {BACKEND}", UNDO, payload={"action": "rollback", "op": "a"})
+    world.now += 3
+    world.components[BACKEND] = ("6", ["ghcr.io/eli-maor/backend:v2.0.0"])
+    rec.record("outcome", BACKEND, f"deployment.apps/{BACKEND} rolled back", ok=True,
+               payload={"action": "rollback", "op": "a"})
+    world.now += 60
+    figures[BACKEND] = {"error_ratio": 0.0, "p95": 0.09, "restarts": 0.0}
+    rec.record("metrics", BACKEND, "error ratio ≤ 0.0% and p95 ≤ 90 ms for 60 s after the rollback", ok=True)
+    rec.record("alert", BACKEND, "alert HighErrors resolved", ok=True,
+               payload={"alert": "HighErrors", "state": "resolved"})
+    rec.record("alert", WORKER, "alert WorkerLag pending", payload={"alert": "WorkerLag", "state": "pending"})
+    text = report.render(Incident.load(rec.incident.path), checklist=checklist)
+    section = text.split(f"### {BACKEND}\n", 1)[1].split("###", 1)[0]
+    assert "| Error ratio | p95 | Restarts |" in section
+    rows = [line for line in section.splitlines() if line.startswith("| 08")]
+    assert rows[1].startswith(f"| 08:00:30 | before: rolling back {BACKEND} | 5 |")
+    assert rows[1].endswith("| 33.3% | 94 ms | 0 |")  # the bad release's figures, just before the action
+    assert rows[-1] == ("| 08:01:33 | metrics: error ratio ≤ 0.0% and p95 ≤ 90 ms for 60 s after the rollback | 6 | "
+                        "`ghcr.io/eli-maor/backend:v2.0.0` | - | 0.0% | 90 ms | 0 |")
+    worker = text.split(f"### {WORKER}\n", 1)[1].split("##", 1)[0]
+    assert "Error ratio" not in worker  # no figure recorded for it: no empty columns
+    alerts = text.split("## Alerts (Prometheus)\n", 1)[1].split("\n## ", 1)[0]
+    assert "| 08:00:00 | HighErrors | eli-maor-backend | firing |" in alerts
+    assert "| 08:01:33 | HighErrors | eli-maor-backend | resolved |" in alerts
+    still_open = text.split("## Still open\n", 1)[1]
+    assert "Alert WorkerLag on eli-maor-worker was last seen pending at 08:01:33 UTC." in still_open
+    assert "HighErrors" not in still_open
