@@ -78,10 +78,15 @@ class ChecklistSidebar(OptionList):
             if item.note:
                 lines.append((f"note: {item.note}", Style(dim=True, italic=True)))
             return lines
+        lines = []
+        reopened = getattr(item, "reopened", "")
+        if reopened and not item.status.startswith("re-opened: "):
+            # Why a failure took the tick back stays under the item while the checks run again.
+            lines.append((f"re-opened: {reopened}", style(self.app, "error")))
         if item.status:
             line_style = style(self.app, "error") if item.failing else style(self.app, "warning") + dim
-            return [(line, line_style) for line in item.status.splitlines()]
-        return [(item.how, dim)]
+            return lines + [(line, line_style) for line in item.status.splitlines()]
+        return lines + [(item.how, dim)]
 
     def on_resize(self) -> None:
         self.show_items()  # the lines are wrapped to the width

@@ -8,15 +8,20 @@ file in a temporary state directory. At 80x24 and 160x48.
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from tests.support.fixtures import fixed_app
 from tests.support.pilot import run, wait_for
 from tui.app import RollbackConsole
+from tui.appconfig import AppConfig
 from tui.controllers.incident import IncidentController
 from tui.core import checklist as runbook
 from tui.core.evidence import targets_chosen
+from tui.core.items import Changed
 from tui.core.requests import Request
+from tui.core.state import LogLine
 from tui.core.workload import Ref
 from tui.incident import auditlog
 from tui.incident.recorder import IncidentSettings
@@ -158,11 +163,46 @@ def test_a_failed_rollback_and_a_crash_looping_target_reopen_what_they_had_ticke
             assert execute.failing and execute.status.startswith(
                 f"re-opened: the target crash-loops: {BACKEND}: pod …-")
             assert "is in CrashLoopBackOff" in execute.status
-            shown = str(app.sidebar.get_option(execute.key).prompt)
-            assert "re-opened: the target" in shown
+            shown = " ".join(str(app.sidebar.get_option(execute.key).prompt).split())
+            assert f"{execute.status} " in shown + " "
             assert app.checklist.get(runbook.IDENTIFY).done and app.checklist.get(runbook.TARGET).done
 
     run(scenario())
     reopened = [text for kind, text in kinds_and_texts(log) if kind == "untick"]
     assert len(reopened) == 1 and reopened[0].startswith(
         f"[ ] Execute rollback command: re-opened: the target crash-loops: {BACKEND}: pod ")
+
+
+@pytest.mark.offline
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_pods_going_unready_after_being_proven_healthy_reopen_the_health_items(tmp_path, size):
+    worker = "eli-maor-worker"
+    app = fixed_app(config=AppConfig(pod_health_window=0.0))
+    ref = Ref("Deployment", worker)
+
+    async def scenario():
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            app.ledger.rolled_back.add(worker)
+            app.evidence.rollback_succeeded(worker, f"kubectl rollout undo deployment/{worker}")
+            app.evidence.lines([LogLine(app.clock(), ref, "info", f'deployment "{worker}" successfully rolled out')])
+            app.evidence.poll()  # the console's one-second timer (offline it is not started)
+            await pilot.pause()
+            health = app.checklist.get(runbook.POD_HEALTH)
+            assert health.done and health.evidence == f"{worker}: 2/2 pods Ready, no restart for 0s"
+            # One of its pods goes unready (as a watch event would say): the next poll takes the tick back.
+            pod = copy.deepcopy(app.state.pods_of(ref)[0])
+            pod["status"]["conditions"] = [c if c["type"] != "Ready" else {**c, "status": "False"}
+                                           for c in pod["status"]["conditions"]]
+            app.apply([Changed("Pod", "MODIFIED", pod)])
+            app.evidence.poll()
+            await pilot.pause()
+            assert not health.done
+            assert health.reopened.startswith(f"{worker}: pods went unready (1/2 Ready; …-")
+            shown = " ".join(str(app.sidebar.get_option(health.key).prompt).split())  # unwrapped
+            assert f"re-opened: {health.reopened} {worker}: 1/2 pods Ready" in shown  # the reason, then the check
+            assert app.checklist.get(runbook.EXECUTE).done and app.checklist.get(runbook.MONITOR).done
+            said = [e[3] for e in app.timeline_entries if e[1] == "untick"]
+            assert said == [f"[ ] Check pod health: re-opened: {health.reopened}"]
+
+    run(scenario())

@@ -283,7 +283,7 @@ class HelmController:
         self.console.ledger.finish(self.ref)
         text = f"Cancelled: {request.doing} (nothing changed)."
         self.console.note(self.ref, INFO, text)
-        self.console.record("outcome", self.release, text, ok=False,
+        self.console.record("outcome", self.release, text, ok=None,  # cancelled: nothing was attempted
                         payload={"action": "helm-rollback", "revision": request.revision, "cancelled": True, "op": request.id})
 
     def _execute(self, request: HelmRequest, op: HelmRollback, reason: str) -> None:
@@ -316,7 +316,7 @@ class HelmController:
         console.ledger.finish(self.ref)
         console.record("outcome", self.release, message, command_line, ok,
                    payload={"action": "helm-rollback", "revision": request.revision, "op": request.id})
-        if not ok:
+        if not ok and command_line:  # helm ran and failed (not a dry run refused before anything changed)
             console.evidence.rollback_failed(self.release, f"helm rollback failed: {message}")
         if not console.alive:
             return  # quit while helm ran: the outcome is recorded, there is no screen to show it on

@@ -281,8 +281,9 @@ class OperationsController:
         lines = text.splitlines() or [text]
         for line in lines:
             self.console.note(request.component, severity, line)
-        self.console.record("outcome", request.component, text, ok=ok, payload={
-            "action": request.action, "cancelled": not ok and severity == INFO, "op": request.id})
+        cancelled = not ok and severity == INFO  # Escape in a dialog: nothing was attempted, nothing failed
+        self.console.record("outcome", request.component, text, ok=None if cancelled else ok, payload={
+            "action": request.action, "cancelled": cancelled, "op": request.id})
         if quiet:
             return
         toast = {SUCCESS: "information", INFO: "information", WARNING: "warning", ERROR: "error"}[severity]

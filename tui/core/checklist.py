@@ -98,6 +98,7 @@ class Item:
     note: str = ""  # what the engineer wrote when ticking (database compatibility)
     status: str = ""  # while open: the last check's result ("backend-7d9: 3 errors", "smoke test running")
     failing: bool = False  # that result is a failure (shown as one), not progress
+    reopened: str = ""  # why a failure took its tick back (kept until it is ticked again)
 
     @property
     def slug(self) -> str:
@@ -192,7 +193,7 @@ class Checklist:
         before = (item.done, item.evidence, item.by, item.at, item.note)
         item.done, item.evidence, item.by, item.at, item.note = done, evidence, by, at, note
         if done:
-            item.status, item.failing = "", False
+            item.status, item.failing, item.reopened = "", False, ""
         return before != (item.done, item.evidence, item.by, item.at, item.note)
 
     def reopen(self, cause: str, reason: str) -> list[Item]:
@@ -204,7 +205,7 @@ class Checklist:
             if item is None or not item.done:
                 continue
             self.set(item.key, False)
-            item.status, item.failing = f"re-opened: {reason}", True
+            item.status, item.failing, item.reopened = f"re-opened: {reason}", True, reason
             reopened.append(item)
         return reopened
 
@@ -212,7 +213,7 @@ class Checklist:
         """Every item open, with nothing said under it (a new incident's checklist)."""
         for item in self:
             self.set(item.key, False)
-            item.status, item.failing = "", False
+            item.status, item.failing, item.reopened = "", False, ""
 
     def report(self, key: str, status: str, failing: bool = False) -> bool:
         """The last check's result on an open item (shown under it); True if it changed."""

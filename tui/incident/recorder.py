@@ -122,19 +122,21 @@ class Recorder:
     def _checklist_state(self) -> dict[str, tuple]:
         if self.checklist is None:
             return {}
-        return {item.key: (item.done, item.evidence, getattr(item, "note", "")) for item in self.checklist}
+        return {item.key: (item.done, item.evidence, getattr(item, "note", ""), getattr(item, "reopened", ""))
+                for item in self.checklist}
 
     def _changed_items(self) -> list[dict]:
         """Checklist items whose state differs from what the log last said."""
         now = self._checklist_state()
         changed = []
         for item in self.checklist or ():
-            if now[item.key] != self._seen.get(item.key, (False, "", "")):
+            if now[item.key] != self._seen.get(item.key, (False, "", "", "")):
                 changed.append({
                     "key": item.key, "text": item.text, "done": item.done,
                     "by": getattr(item, "by", "") or self.user,
                     "at": getattr(item, "at", 0.0) or self.clock(),
                     "evidence": item.evidence, "note": getattr(item, "note", ""),
+                    **({"reopened": item.reopened} if getattr(item, "reopened", "") else {}),
                 })
         self._seen = now
         return changed

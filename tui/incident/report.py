@@ -217,6 +217,8 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
             if tick and done:
                 said = tick.evidence or (f"note: {tick.note}" if tick.note else "by hand")
                 how = f": {cell(said)} ({cell(tick.by)}, {clock(tick.at)} UTC)"
+            elif tick and tick.reopened:
+                how = f": re-opened: {cell(tick.reopened)}"
             elif tick and tick.note:
                 how = f": note: {cell(tick.note)}"
             lines.append(f"- [{'x' if done else ' '}] {item.text}{how}")

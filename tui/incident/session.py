@@ -96,6 +96,7 @@ class Tick:
     at: float = 0.0
     evidence: str = ""
     note: str = ""
+    reopened: str = ""  # why a failure took the tick back
 
 
 @dataclass
@@ -179,7 +180,7 @@ class Incident:
         for item in payload.get("items") or ():
             self.ticks[item["key"]] = Tick(item["key"], item.get("text", ""), bool(item.get("done")),
                                            item.get("by", ""), float(item.get("at") or 0.0),
-                                           item.get("evidence", ""), item.get("note", ""))
+                                           item.get("evidence", ""), item.get("note", ""), item.get("reopened", ""))
         if kind == "target" and component:
             self.targets[component] = str(payload.get("revision", entry.get("text", "")))
         op = payload.get("op")
@@ -264,6 +265,9 @@ class Incident:
             if checklist.get(tick.key) is None:
                 continue  # an item of another runbook: kept in the log, not shown
             checklist.set(tick.key, tick.done, evidence=tick.evidence, by=tick.by, at=tick.at, note=tick.note)
+            if tick.reopened and not tick.done:
+                item = checklist.get(tick.key)
+                item.reopened, item.status, item.failing = tick.reopened, f"re-opened: {tick.reopened}", True
             restored += 1
         return restored
 

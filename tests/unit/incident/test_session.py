@@ -404,3 +404,24 @@ def test_figures_from_prometheus_are_columns_of_each_moment_and_alerts_have_thei
     still_open = text.split("## Still open\n", 1)[1]
     assert "Alert WorkerLag on eli-maor-worker was last seen pending at 08:01:33 UTC." in still_open
     assert "HighErrors" not in still_open
+
+
+def test_a_reopened_item_is_recorded_with_its_reason_resumes_with_it_and_the_report_says_it(tmp_path):
+    world, checklist = World(), runbook.Checklist.runbook()
+    rec = recorder(tmp_path, world, checklist)
+    rec.start("INC-16")
+    a_rollback(rec, world, checklist)
+    world.now += 60
+    checklist.reopen(runbook.ROLLBACK_FAILED, f"{BACKEND} stalled (its rollout makes no progress)")
+    entry = rec.record("untick", BACKEND, f"[ ] Execute rollback command: re-opened: {BACKEND} stalled")
+    assert [(i["done"], i["reopened"]) for i in entry["payload"]["items"]] == [
+        (False, f"{BACKEND} stalled (its rollout makes no progress)")]
+    rec.close()
+    incident = Incident.load(rec.incident.path)
+    fresh = runbook.Checklist.runbook()
+    incident.apply_to(fresh)
+    execute = fresh.get(runbook.EXECUTE)
+    assert not execute.done and execute.failing
+    assert execute.reopened == f"{BACKEND} stalled (its rollout makes no progress)"
+    text = report.render(incident, checklist=fresh)
+    assert f"- [ ] Execute rollback command: re-opened: {BACKEND} stalled (its rollout makes no progress)\n" in text
