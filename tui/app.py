@@ -509,9 +509,13 @@ class RollbackConsole(App):
         return self._selected
 
     def show_alerts(self, alerts) -> None:
-        """The metrics controller's AlertsState: the header's badge and each row's alerts."""
-        self.header.show_alerts(alerts)
-        self.components_table.set_alerts(by_deployment(alerts.alerts, self.target.namespace), stale=alerts.stale)
+        """The metrics controller's AlertsState: each row's alerts, and the header's count of them (a cluster's
+        Prometheus has alerts about everything; the header speaks of the watched components only)."""
+        names = {v.name for v in self.state.components()}
+        rows = {name: mine for name, mine in by_deployment(alerts.alerts, self.target.namespace).items()
+                if name in names}
+        self.header.show_alerts(alerts, [a for mine in rows.values() for a in mine])
+        self.components_table.set_alerts(rows, stale=alerts.stale)
 
     # ---- filter (/) --------------------------------------------------------------------------
 

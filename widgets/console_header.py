@@ -78,15 +78,16 @@ class ConsoleHeader(Horizontal):
         target.append(self.info.server, style="dim")
         self.query_one("#target", Label).update(target)
 
-    def show_alerts(self, alerts) -> None:
-        """The metrics controller's AlertsState: firing and pending alerts; stale when Prometheus stopped
-        answering (the last answer's count, said as such); nothing when no Prometheus is configured."""
+    def show_alerts(self, alerts, shown) -> None:
+        """`alerts`: the metrics controller's AlertsState; `shown`: its alerts about the watched components,
+        firing and pending. Stale when Prometheus stopped answering (the last answer's count, said as such);
+        nothing when no Prometheus is configured."""
         label = self.query_one("#alerts", Label)
         label.display = alerts.configured
         if not alerts.configured:
             return
-        firing = [a for a in alerts.alerts if a.state == "firing"]
-        pending = [a for a in alerts.alerts if a.state == "pending"]
+        firing = [a for a in shown if a.state == "firing"]
+        pending = [a for a in shown if a.state == "pending"]
         text = Text()
         if alerts.polled_at is None and not alerts.error:
             text.append("alerts …", style="dim")
