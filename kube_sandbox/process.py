@@ -72,11 +72,16 @@ class SandboxProcess:
 
     def stop(self) -> int:
         """SIGTERM, then wait; kill if it does not stop. Returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return stop(self.proc)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10.0) -> int:
+    """SIGTERM a child, then wait; kill it if it does not stop in `timeout` s. Returns its exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode

@@ -162,22 +162,6 @@ def parse_range(key: str, answer) -> Series:
     return Series(key, tuple(sorted(samples.items())))
 
 
-def parse_instant(answer) -> float | None:
-    """A /api/v1/query answer for a one-series expression: its value, None when there is no series."""
-    data = _data(answer)
-    result = data.get("result")
-    if data.get("resultType") == "scalar" and isinstance(result, list) and len(result) == 2:
-        return _number(result[1])
-    if data.get("resultType") != "vector" or not isinstance(result, list):
-        raise PrometheusAnswerError("an instant query did not answer a vector")
-    if not result:
-        return None
-    value = result[0].get("value") if isinstance(result[0], dict) else None
-    if not isinstance(value, list) or len(value) != 2:
-        raise PrometheusAnswerError("a sample is not [time, value]")
-    return _number(value[1])
-
-
 def parse_by(answer, label: str) -> dict[str, float]:
     """A /api/v1/query vector answer as {value of `label`: sample value}."""
     data = _data(answer)

@@ -112,14 +112,9 @@ class PrometheusProcess:
 
     def stop(self) -> int:
         """SIGTERM, then wait; kill if it does not stop. Returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        from kube_sandbox.process import stop  # stdlib only, like this module
+
+        return stop(self.proc)
 
 
 def find_prometheus() -> Path | None:

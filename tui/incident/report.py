@@ -10,11 +10,11 @@ The same text is shown in the report preview (`e`) and printed by
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
 from ..core import checklist as runbook
+from ..core import metrics
 from .session import CLOSED, ROLLOUT_DONE, STARTED, Incident, Moment, Snapshot, cancelled
 from .session import entry_time as _at
 
@@ -86,13 +86,7 @@ def figure(name: str, unit: str) -> Callable[[Moment], str]:
         got = moment.snapshot.fact(name)
         if not isinstance(got, (int, float)) or isinstance(got, bool):
             return "-"
-        if math.isnan(got):
-            return "no traffic"
-        if unit == "ratio":
-            return f"{got * 100:.1f}%"
-        if unit == "s":
-            return f"{got * 1000:.0f} ms" if got < 1 else f"{got:.2f} s"
-        return f"{got:g}"
+        return metrics.figure(got, unit)
 
     return value
 

@@ -57,11 +57,16 @@ def test_a_wrong_answer_is_one_error_not_a_crash(answer):
         m.parse_range("x", answer)
 
 
-def test_instant_answers():
-    vector = {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, "3"]}]}}
-    assert m.parse_instant(vector) == 3.0
-    assert m.parse_instant({"status": "success", "data": {"resultType": "vector", "result": []}}) is None
-    assert m.parse_instant({"status": "success", "data": {"resultType": "scalar", "result": [1, "2"]}}) == 2.0
+def test_answers_by_label():
+    vector = {"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": {"deployment": "a"}, "value": [1, "3"]}, {"metric": {"deployment": "b"}, "value": [1, "NaN"]},
+        {"metric": {}, "value": [1, "9"]}]}}
+    got = m.parse_by(vector, "deployment")
+    assert got["a"] == 3.0 and math.isnan(got["b"]) and len(got) == 2
+    with pytest.raises(m.PrometheusAnswerError):
+        m.parse_by({"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}}]}}, "pod")
+    assert m.per_deployment({"web-7d9f8b6c5-x2k4q": 2, "web-7d9f8b6c5-abcde": 1, "webhook-5c6d7e8f9-zzzzz": 5},
+                            ["web", "webhook"]) == {"web": 3.0, "webhook": 5.0}
 
 
 ALERTS = {"status": "success", "data": {"alerts": [
