@@ -143,8 +143,9 @@ class SandboxServer:
                 return await self.proxy.handle(request, match)
         if request.method == "GET":
             if path == "/metrics" and self.metrics is not None:
-                # Computed from the store right now; a scrape is one pass over its objects.
-                return web.Response(body=self.metrics.exposition(), headers={"Content-Type": METRICS_CONTENT_TYPE})
+                # Read from the store right now; formatted on a thread (metrics/__init__.py).
+                body = await self.metrics.exposition_async()
+                return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
             doc = self._discovery(path)
             if doc is not None:
                 return _json(doc)

@@ -10,6 +10,7 @@ a real cluster (`prometheus: {service: monitoring/prometheus:9090}`).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -119,7 +120,9 @@ class ServiceProxy:
                 out = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP_BY_HOP}
                 return web.Response(status=resp.status, body=payload, headers=out)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            why = getattr(getattr(exc, "os_error", None), "strerror", None) or str(exc) or type(exc).__name__
+            os_error = getattr(exc, "os_error", None)
+            why = os.strerror(os_error.errno).lower() if getattr(os_error, "errno", None) else (
+                str(exc) or type(exc).__name__)
             raise errors.ApiError(503, "ServiceUnavailable",
                                   f"error trying to reach service {namespace}/{name}: nothing answers at {up.url} "
                                   f"({why}); start it or fix --service-proxy") from None

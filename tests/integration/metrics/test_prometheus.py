@@ -108,7 +108,8 @@ def test_service_proxy_says_when_the_upstream_is_down(tmp_path):
                                    timeout=10)
         status = json.loads(caught.value.read())
         assert (caught.value.code, status["reason"]) == (503, "ServiceUnavailable")
-        assert f"nothing answers at http://127.0.0.1:{port}" in status["message"]
+        assert status["message"] == (f"error trying to reach service monitoring/prometheus: nothing answers at "
+                                     f"http://127.0.0.1:{port} (connection refused); start it or fix --service-proxy")
     finally:
         assert sandbox.stop() == 0
 
