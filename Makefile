@@ -38,6 +38,7 @@ lint: setup
 benchmark: setup tools
 	$(PY) benchmarks/sandbox_scale.py
 	$(PY) benchmarks/metrics_scrape.py
+	$(PY) benchmarks/metrics_view.py
 	$(PY) benchmarks/helm_history.py
 	$(PY) benchmarks/audit_log.py
 
