@@ -388,7 +388,8 @@ def _deb_data(deb_file: Path) -> tuple[str, bytes]:
     raise FetchError(f"{deb_file.name} has no data.tar member")
 
 
-def install_deb(deb_file: Path, deb: DebTool = PROMETHEUS_DEB) -> None:
+def install_deb(deb_file: Path, deb: DebTool = PROMETHEUS_DEB, root: Path = REPO_ROOT) -> None:
+    """Unpack the package's binaries (checked for their version) into .tools/<package>-<version>/ under root."""
     import io
 
     name, data = _deb_data(deb_file)
@@ -396,7 +397,7 @@ def install_deb(deb_file: Path, deb: DebTool = PROMETHEUS_DEB) -> None:
     if mode is None:
         raise FetchError(f"{deb_file.name} packs its files as {name}, which this script cannot unpack; "
                          "unpack it with dpkg-deb -x instead")
-    folder = deb_tool_path(deb.binaries[0], deb).parent
+    folder = deb_tool_path(deb.binaries[0], deb, root).parent
     folder.mkdir(parents=True, exist_ok=True)
     wanted = {f"./usr/bin/{b}": b for b in deb.binaries} | {f"usr/bin/{b}": b for b in deb.binaries}
     found: set[str] = set()

@@ -78,13 +78,16 @@ class PrometheusProcess:
         config.write_text(config_text(scrape_target, rule_files))
         port = port or free_port()
         log = workdir / "prometheus.log"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [str(binary), f"--config.file={config}", f"--storage.tsdb.path={workdir / 'data'}",
-                 f"--web.listen-address=127.0.0.1:{port}"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if die_with_parent else None,
-            )
+        try:
+            with open(log, "wb") as out:
+                proc = subprocess.Popen(
+                    [str(binary), f"--config.file={config}", f"--storage.tsdb.path={workdir / 'data'}",
+                     f"--web.listen-address=127.0.0.1:{port}"],
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent if die_with_parent else None,
+                )
+        except OSError as exc:
+            raise PrometheusStartError(f"Prometheus did not start: cannot run {binary} ({exc.strerror})") from None
         prom = cls(f"http://127.0.0.1:{port}", proc, log)
         deadline = time.monotonic() + timeout
         while not prom.ready():

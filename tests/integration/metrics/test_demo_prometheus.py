@@ -57,3 +57,13 @@ def test_demo_with_a_broken_prometheus_says_so_in_one_sentence(tmp_path, capsys)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("rollback-console: Prometheus did not start: level=error")
     assert err[0].endswith("; the demo goes on without metrics.")
+
+
+def test_demo_with_a_prometheus_that_cannot_run_says_so(tmp_path, capsys):
+    not_executable = tmp_path / "prometheus"
+    not_executable.write_text("")
+    with _demo_backends(tmp_path / "kubeconfig", 20.0, not_executable) as (sandbox, prometheus):
+        assert prometheus is None
+    assert sandbox.proc.poll() is not None
+    assert capsys.readouterr().err.strip() == (f"rollback-console: Prometheus did not start: cannot run {not_executable} "
+                                               "(Permission denied); the demo goes on without metrics.")
