@@ -235,6 +235,7 @@ class RollbackConsole(App):
         self.plans.start()
         if self.helm is not None:
             self.helm.start()
+            self._repaint_all()
         if self.watch_enabled:
             self._mute_terminal_logging()
             self.run_worker(self._start_watching, thread=True, exit_on_error=False, group="startup")
@@ -336,6 +337,7 @@ class RollbackConsole(App):
             if helm_items:
                 items = [i for i in items if not self.helm.is_helm(i)]
                 self.helm.apply(helm_items)
+                self._repaint_all()  # the release's failed revisions and manifest mark revisions and drift
         if items and self._console_alive():
             self.apply(items)
             self._say_if_nothing_matches(items)

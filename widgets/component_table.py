@@ -77,7 +77,8 @@ class ComponentTable(KeyTable):
             str(view.available),
             view.revision or "-",
             view.image_tags,
-            Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete")),
+            Text.assemble(Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete")),
+                          (" drift", style(self.app, "warning", bold=True)) if view.drift else ""),
         ]
 
     def set_components(self, views: Iterable, select: Ref | None = None) -> None:
