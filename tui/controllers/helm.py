@@ -182,7 +182,7 @@ class HelmController:
         for ref, chart in sorted(state.charted.items()):
             view = state.component(ref) if chart.release == self.release else None
             if view is not None and view.drift:
-                parts.append(f"{ref.name}: {', '.join(d.said for d in view.drift)}")
+                parts.append(f"{ref.name}: {', '.join(d.short for d in view.drift)}")
         if not parts:
             return ""
         deployed = self.history.deployed
@@ -312,11 +312,11 @@ class HelmController:
             if chart.release != self.release or live is None or ref not in docs:
                 continue
             undone, left = rollback_effect(live, chart.doc, docs[ref])
-            reverted += [f"{ref.name} {d.said}" for d in undone]
-            kept += [f"{ref.name} {d.said}" for d in left]
+            reverted += [f"{ref.name} {said}" for said in undone]
+            kept += [f"{ref.name} {said}" for said in left]
         lines = []
         if reverted:
-            lines.append("Out-of-band changes this rollback reverts: " + "; ".join(reverted) + ".")
+            lines.append("Out-of-band changes this rollback overwrites: " + "; ".join(reverted) + ".")
         if kept:
             lines.append("Out-of-band changes it keeps (no manifest sets them): " + "; ".join(kept) + ".")
         return "\n".join(lines)

@@ -39,6 +39,13 @@ class Drift:
         return f"{self.key[0]} env {self.key[2]}"
 
     @property
+    def short(self) -> str:
+        """A few words: "backend image v2.1.0", "backend env LOG_LEVEL=debug", "backend env X removed"."""
+        if self.key[1:2] == ("env",):
+            return f"{self.what}={self.live}" if self.live else f"{self.what} removed"
+        return f"{self.what} {self.live or '<none>'}"
+
+    @property
     def said(self) -> str:
         """One phrase: "backend image v2.1.0 (release: v2.0.0)", "backend env LOG_LEVEL=debug (not in the release)"."""
         if self.key[1:2] == ("env",):
@@ -97,11 +104,17 @@ def drift(live: dict, rendered: dict) -> list[Drift]:
     return found
 
 
-def rollback_effect(live: dict, deployed: dict, target: dict) -> tuple[list[Drift], list[Drift]]:
+def rollback_effect(live: dict, deployed: dict, target: dict) -> tuple[list[str], list[str]]:
     """The out-of-band changes (live against the deployed manifest) a Helm rollback to `target`
-    reverts (the target sets that field) and those it keeps (no manifest sets it)."""
+    replaces (the target sets that field: "backend image v2.1.0 → v2.0.1") and those it keeps
+    (no manifest sets it), one phrase each."""
     sets = facts(target)
     reverted, kept = [], []
     for d in drift(live, deployed):
-        (reverted if d.key in sets or d.chart else kept).append(d)
+        if d.key in sets or d.chart:
+            then = sets.get(d.key, "")
+            then = _short_image(then) if d.key[1:] == ("image",) else then
+            reverted.append(f"{d.what} {d.live or '<none>'} → {then or '<removed>'}")
+        else:
+            kept.append(d.said)
     return reverted, kept

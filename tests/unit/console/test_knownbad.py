@@ -124,8 +124,8 @@ def test_drift_after_the_seed_is_the_hand_set_env_and_a_set_image_adds_to_it(wor
     # A helm rollback to 2 sets the image back (revision 2 renders it) and keeps the env no manifest sets.
     target = workload_docs(history.get(2).manifest, ADAPTERS)[BACKEND]
     reverted, kept = rollback_effect(state.obj(BACKEND), state.charted[BACKEND].doc, target)
-    assert [d.said for d in reverted] == ["backend image v2.1.0 (release: v2.0.0)"]
-    assert [d.said for d in kept] == ["backend env LOG_LEVEL=debug (not in the release)"]
+    assert reverted == ["backend image v2.1.0 → v2.0.0"]
+    assert kept == ["backend env LOG_LEVEL=debug (not in the release)"]
 
 
 def test_drift_compares_replicas_only_when_the_chart_sets_them():
