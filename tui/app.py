@@ -403,6 +403,8 @@ class RollbackConsole(App):
             self.revisions_table.show(self._selected, self.state.revisions(self._selected))
         if names:
             self._show_progress()
+            if self.helm is not None and names & self.state.charted.keys():
+                self.helm.drift_moved()  # someone changed a Deployment of the release: the pane's drift line
         self._append_new_lines()
 
     def _append_new_lines(self) -> None:

@@ -74,6 +74,7 @@ class HelmController:
         self.unavailable = ""  # why the pane is read-only (no helm, ...), one sentence
         self.shown = True
         self._placed = False  # the cursor was put on the suggested revision once
+        self._drift_said = ""  # the drift line last shown
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
@@ -154,7 +155,7 @@ class HelmController:
         if self.unavailable:
             banner = (banner + "\n" if banner else "") + self.unavailable
             meaning = "error" if not stuck else meaning
-        drifted = self.drift_sentence()
+        drifted = self._drift_said = self.drift_sentence()
         if drifted:
             banner = (banner + "\n" if banner else "") + drifted
         suggestion = ""
@@ -174,6 +175,11 @@ class HelmController:
         if not self._placed and target is not None:
             self._placed = True
             self.pane.table.select(target.revision)
+
+    def drift_moved(self) -> None:
+        """A workload of the release changed: repaint only if what the drift line says changed."""
+        if self.drift_sentence() != self._drift_said:
+            self.repaint()
 
     def drift_sentence(self) -> str:
         """What differs from the deployed revision's manifest, one sentence ("" when nothing does)."""
