@@ -279,3 +279,36 @@ def test_t_on_a_known_bad_helm_revision_says_so_and_ctrl_n_takes_the_suggested_o
             assert step.target == 3 and app.plans.message.endswith("(known bad)."), app.plans.message
 
     asyncio.run(scenario())
+
+
+def test_x_with_a_known_bad_target_says_so_first_and_ctrl_n_retargets(sb):
+    app = RollbackConsole(connect(kubeconfig=sb.kubeconfig), release="eli-maor")
+
+    async def scenario():
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_for(pilot, lambda: app.helm.history.listed, "the release's history")
+            plan_screen = await open_plan(pilot, app)
+            (step,) = app.plans.plan.steps
+            assert step.target == 1
+            plan_screen.query_one("#steps").move_cursor(row=0)
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the target prompt")
+            await pilot.press("ctrl+a", "ctrl+k", "3", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the known-bad confirmation")
+            await pilot.press("enter")  # keep 3
+            await wait_for(pilot, lambda: app.screen is plan_screen and step.target == 3, "target 3 kept")
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the plan's confirmation")
+            first = app.screen
+            assert first.warning == ("Known bad targets: helm release eli-maor revision 3: Helm revision 3 failed: "
+                                     "Upgrade failed. Press Ctrl+N to target the newest healthy revision of each "
+                                     "instead.")
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen is not first,
+                           "the plan's confirmation again")
+            assert step.target == 1 and not app.screen.warning
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is plan_screen, "back on the plan")
+            assert app.plans.message == "Cancelled: nothing was rolled back."
+
+    asyncio.run(scenario())
