@@ -382,3 +382,30 @@ def test_a_kubectl_set_image_is_drift_in_components_and_the_helm_pane(sb, size):
             assert [d.short for d in view.drift] == ["backend env LOG_LEVEL=debug", "backend image v2.1.0"]
 
     asyncio.run(scenario())
+
+
+@pytest.mark.offline
+def test_the_helm_preview_of_a_failed_revision_says_known_bad_and_ctrl_n_moves_to_the_suggested_one():
+    from tests.support.fixtures.helm import fixed_helm_app
+    from tui.controllers.helm import HelmRequest
+    from tui.helm.operations import HelmResult
+
+    app = fixed_helm_app()
+
+    async def scenario():
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.pause()
+            app.helm._preview(HelmRequest(RELEASE, 3), HelmResult(True, "Dry run: fine.", "helm rollback"))
+            await wait_for(pilot, lambda: shown(app, HelmRollbackScreen), "the preview")
+            preview = app.screen
+            assert preview.warning.startswith("Helm revision 3 is known bad: Helm revision 3 failed: Upgrade failed.")
+            assert preview.alternative == 1
+            assert "overwrites: eli-maor-backend backend image v2.1.0-crashloop → v2.0.1-crashloop" in preview.out_of_band
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: app.screen is not preview, "the preview to close")
+            texts = [line.text for line in app.state.log]
+            assert f"Cancelled: rolling back Helm release {RELEASE} to revision 3 (nothing changed)." in texts
+            # Offline, so the rollback to 1 it started is refused in one sentence.
+            assert app.notices[-1] == "Not connected to a cluster (offline view); nothing can change."
+
+    asyncio.run(scenario())
