@@ -7,6 +7,15 @@ The runbook's example history:
     3 failed      Upgrade failed     v2.0.1; backend's image crashloops, so `--wait` timed out
     4 deployed    Rollback to 2      revision 2's manifests again
 
+Between 3 and 4 the on-call engineer turned on debug logging by hand on every
+Deployment (`kubectl set env ... LOG_LEVEL=debug` and a change-cause), out of
+band: helm's three-way merge on rollback sets the chart's fields back but keeps
+fields the chart never set, so LOG_LEVEL survives revision 4 (drift from the
+release's manifest). Each Deployment so ends with five revisions: 1 (v1.9.0),
+2 (v2.0.0), 3 (v2.0.1, failed), 4 (v2.0.1 + debug), 5 (v2.0.0 + debug), and
+every literal command of the runbook (`rollout history --revision=3`,
+`rollout undo --to-revision=2`, `helm rollback eli-maor 2`) works on it.
+
 Each step goes through the API and the real controllers in simulated past
 time, as helm would: the objects are created or patched with helm's
 ownership metadata (so real helm can upgrade and roll them back later), and
@@ -81,6 +90,21 @@ REVISIONS = (
              hs.DEPLOYED, "Rollback to 2", 2, rollback_to=2, hours_before_now=2.5),
 )
 RENDERED = sorted({r.rendered for r in REVISIONS})
+
+
+@dataclass(frozen=True)
+class OutOfBand:
+    """A change made with kubectl to every Deployment of the release, not through helm."""
+
+    hours_before_now: float
+    env: dict[str, str]
+    cause: str
+    manager: str = "kubectl-patch"  # kubectl's field manager for `kubectl patch`
+
+
+OUT_OF_BAND = (
+    OutOfBand(2.75, {"LOG_LEVEL": "debug"}, "Debug logging for the v2.0.1 incident (LOG_LEVEL=debug)"),
+)
 
 
 class SeedReleaseError(RuntimeError):
@@ -245,7 +269,13 @@ def seed_release(api: Api, clock: Clock, settle: Callable[[], None], advance: Ca
     """Play the release's four revisions, each at its time before `end` (a real epoch time)."""
     story = Story(api, clock)
     live: dict[tuple[str, str, str], dict] = {}  # the manifests now applied, by object
+    pending = sorted(OUT_OF_BAND, key=lambda o: -o.hours_before_now)
     for rev in REVISIONS:
+        while pending and pending[0].hours_before_now > rev.hours_before_now:
+            change = pending.pop(0)
+            advance(max(0.0, end - change.hours_before_now * 3600 - clock.now()))
+            _out_of_band(api, live, change)
+            settle()
         advance(max(0.0, end - rev.hours_before_now * 3600 - clock.now()))
         rendered = load_rendered(rev.rendered)
         if rev.action == "install":
@@ -280,6 +310,19 @@ def seed_release(api: Api, clock: Clock, settle: Callable[[], None], advance: Ca
                 story.update(older)
         release["info"].update(status=hs.DEPLOYED, description=rev.description)
         story.update(release)
+
+
+def _out_of_band(api: Api, live: dict, change: OutOfBand) -> None:
+    """`kubectl set env` on each Deployment's containers, with a change-cause: one patch each."""
+    env = [{"name": k, "value": v} for k, v in change.env.items()]
+    for obj in live.values():
+        if obj["kind"] != "Deployment":
+            continue
+        containers = [{"name": c["name"], "env": env} for c in obj["spec"]["template"]["spec"]["containers"]]
+        patch = {"metadata": {"annotations": {"kubernetes.io/change-cause": change.cause}},
+                 "spec": {"template": {"spec": {"containers": containers}}}}
+        api.patch(_resource(obj), NAMESPACE, obj["metadata"]["name"], STRATEGIC_PATCH, patch,
+                  manager=change.manager)
 
 
 def _run_hooks(release: dict, event: str, clock: Clock, advance: Callable[[float], None]) -> None:

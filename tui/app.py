@@ -238,6 +238,7 @@ class RollbackConsole(App):
         self.plans.start()
         if self.helm is not None:
             self.helm.start()
+            self._repaint_all()
         self.show_alerts(self.metrics.state)
         if self.watch_enabled:
             self.metrics.start()
@@ -343,6 +344,7 @@ class RollbackConsole(App):
             if helm_items:
                 items = [i for i in items if not self.helm.is_helm(i)]
                 self.helm.apply(helm_items)
+                self._repaint_all()  # the release's failed revisions and manifest mark revisions and drift
         if items and self._console_alive():
             self.apply(items)
             self._say_if_nothing_matches(items)
@@ -409,6 +411,8 @@ class RollbackConsole(App):
             self.revisions_table.show(self._selected, self.state.revisions(self._selected))
         if names:
             self._show_progress()
+            if self.helm is not None and names & self.state.charted.keys():
+                self.helm.drift_moved()  # someone changed a Deployment of the release: the pane's drift line
         self._append_new_lines()
 
     def _append_new_lines(self) -> None:

@@ -84,6 +84,8 @@ class ComponentTable(KeyTable):
 
     def _status(self, view) -> Text:
         text = Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete"))
+        if view.drift:  # differs from its Helm release's deployed manifest
+            text.append(" drift", style=style(self.app, "warning", bold=True))
         for alert in self._alerts.get(view.name, ()):
             # An alert from the last answer that Prometheus could not refresh is dimmed, never dropped.
             meaning = "error" if alert.state == "firing" else "warning"

@@ -15,10 +15,12 @@ from .style import style
 COLUMNS = (("marker", " "), ("revision", "Rev"), ("cause", "Change-cause"), ("image", "Image"),
            ("age", "Age"), ("pods", "Pods"))
 CURRENT = "▶"
+KNOWN_BAD = "✗"
 
 
 class RevisionTable(RevisionRows):
-    """Revision, change-cause, image(s), age, pods of that ReplicaSet; ▶ marks the current one."""
+    """Revision, change-cause, image(s), age, pods of that ReplicaSet; ▶ marks the current one, ✗ a known-bad
+    one (its first evidence leads the change-cause cell)."""
 
     COLUMNS = COLUMNS
 
@@ -37,8 +39,11 @@ class RevisionTable(RevisionRows):
         now = self.clock()
         images = ",".join(image_tag(i) for i in view.images)
         pods = f"{view.ready}/{view.pods}" if view.pods else "-"
-        marker = Text(CURRENT, style=style(self.app, "accent", bold=True)) if view.current else ""
-        cause = view.change_cause or Text("<none>", style="dim")
+        marker = Text(CURRENT, style=style(self.app, "accent", bold=True)) if view.current else Text("")
+        cause = Text(view.change_cause) if view.change_cause else Text("<none>", style="dim")
+        if view.known_bad:
+            marker.append(KNOWN_BAD, style=style(self.app, "error", bold=True))
+            cause = Text.assemble((f"known bad: {view.known_bad[0].reason}", style(self.app, "error")), " · ", cause)
         age = human_age(now - view.created) if view.created is not None else "<unknown>"
         revision = Text(str(view.revision), style="bold") if view.current else str(view.revision)
         return [marker, revision, cause, images, age, pods]

@@ -54,6 +54,20 @@ async def open_confirmation(pilot, wrong_name: str = "") -> None:
     no_blink(app)
 
 
+async def open_known_bad_confirmation(pilot) -> None:
+    """`r` on the backend's revision 4 (it runs failed Helm revision 3's images): the known-bad line first.
+    Runs on fixed_helm_app(), whose release says revision 3 failed."""
+    app = pilot.app
+    await pilot.pause()
+    backend = Ref("Deployment", BACKEND)
+    app.post_message(OperationPlanned(Request("rollback", backend, revision=4),
+                                      rollback_operation(app.state, to_revision=4)))
+    await pilot.pause()
+    await pilot.pause()
+    assert app.screen.operation.revision == 4 and "known bad" in app.screen.warning
+    no_blink(app)
+
+
 # ---- the Helm pane (fixed_helm_app) ------------------------------------------------------------
 
 
@@ -82,6 +96,22 @@ async def open_helm_preview(pilot) -> None:
     pilot.app.push_screen(HelmRollbackScreen(
         "Roll back Helm release eli-maor to revision 1 (deployed now: 4)",
         "Dry run: helm would roll eli-maor back to revision 1; nothing changed.", True, diff))
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def open_known_bad_helm_preview(pilot) -> None:
+    """`r` on failed revision 3 once helm's dry run answered: the known-bad line, Ctrl+N to the suggested
+    revision, and which out-of-band changes (the backend's set image and LOG_LEVEL) it reverts and keeps."""
+    await pilot.pause()
+    helm = pilot.app.helm
+    history = helm.history
+    warning, alternative = helm.known_bad_warning(3)
+    pilot.app.push_screen(HelmRollbackScreen(
+        "Roll back Helm release eli-maor to revision 3 (deployed now: 4)",
+        "Dry run: helm would roll eli-maor back to revision 3; nothing changed.", True,
+        manifest_diff(history.deployed, history.get(3)), warning=warning, alternative=alternative,
+        out_of_band=helm.out_of_band(history.get(3))))
     await pilot.pause()
     await pilot.pause()
 

@@ -42,7 +42,7 @@ def image_of(d: dict) -> str:
 
 
 def test_rollback_to_previous_revision_streams_until_rolled_out(sb):
-    # The frontend: the backend's previous revision is the seed's crash-looping v2.0.1.
+    # The frontend: the backend's previous revision is the seed's crash-looping v2.0.1 (+ LOG_LEVEL=debug).
     frontend = "eli-maor-frontend"
     app = console(sb)
 
@@ -53,7 +53,7 @@ def test_rollback_to_previous_revision_streams_until_rolled_out(sb):
             await pilot.press("u")
             screen = await confirm(pilot, app, frontend)
             assert screen.operation.command_line == f"kubectl rollout undo deployment/{frontend} -n production"
-            assert screen.operation.revision == 3
+            assert screen.operation.revision == 4
             rolled_out = f'deployment "{frontend}" successfully rolled out'
             await wait_for(pilot, lambda: rolled_out in stream_texts(app), "the rollout to complete", 60)
             texts = stream_texts(app)
@@ -64,7 +64,7 @@ def test_rollback_to_previous_revision_streams_until_rolled_out(sb):
     run(scenario())
     d = deployment(sb, frontend)
     assert image_of(d) == "ghcr.io/eli-maor/frontend:v2.0.1"
-    assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "5"
+    assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "6"
 
 
 def test_rollback_to_a_chosen_revision_records_the_reason(sb):
@@ -76,8 +76,8 @@ def test_rollback_to_a_chosen_revision_records_the_reason(sb):
             await pilot.press("tab")  # Revisions
             assert app.revisions_table.has_focus
             revisions = [r.revision for r in app.revisions_table.revisions]
-            assert revisions == [4, 3, 1]  # the seed's helm rollback brought revision 2 back as 4
-            await pilot.press("j", "j")  # revision 1
+            assert revisions == [5, 4, 3, 2, 1]  # the seed: five revisions
+            await pilot.press("j", "j", "j", "j")  # revision 1
             assert app.revisions_table.selected.revision == 1
             await pilot.press("r")
             screen = await confirm(pilot, app, reason="export API regression")
@@ -110,7 +110,7 @@ def test_roll_back_out_of_a_crashlooping_rollout_while_old_and_new_pods_are_up(s
             assert app.state.component(Ref("Deployment", BACKEND)).image_tags == "v2.1.0-crashloop"
             await pilot.press("u")
             screen = await confirm(pilot, app)
-            assert screen.operation.revision == 4
+            assert screen.operation.revision == 5
             await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "the rollout to complete", 60)
             await wait_for(pilot, lambda: app.state.component(Ref("Deployment", BACKEND)).status == "Complete", "Complete")
 
@@ -135,7 +135,7 @@ def test_a_paused_deployment_is_refused_with_kubectls_message(sb):
             assert not app.ledger
 
     run(scenario())
-    assert deployment(sb)["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "4"
+    assert deployment(sb)["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "5"
 
 
 # ---- the other actions -------------------------------------------------------------------------
@@ -272,7 +272,7 @@ def test_the_production_guard_refuses_a_wrongly_typed_name(sb):
             assert not app.ledger
 
     run(scenario())
-    assert deployment(sb)["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "4"
+    assert deployment(sb)["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "5"
 
 
 def test_read_only_refuses_every_action(sb):
@@ -334,7 +334,7 @@ def test_diff_help_palette_and_checklist_keys():
             assert app.checklist.done == 1
             await pilot.press("c")
             assert app.sidebar.has_class("-collapsed")
-            await pilot.press("tab", "j", "d")  # Revisions, revision 4, diff
+            await pilot.press("tab", "j", "d")  # Revisions, revision 5, diff
             await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen), "the diff")
             assert "+    image: ghcr.io/eli-maor/backend:v2.0.0" in app.screen.diff
             await pilot.press("escape", "question_mark")
@@ -462,3 +462,41 @@ def test_a_missing_namespace_and_an_empty_selection_are_said(sb):
                                    "(or the config file)."]
 
     run(scenario())
+
+
+# ---- known-bad targets ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_u_on_the_fresh_demo_says_the_previous_revision_is_known_bad_and_offers_the_healthy_one(sb, size):
+    # Revision 4 runs the images of failed Helm revision 3: `u` (kubectl's previous revision) still targets
+    # it, but the confirmation says so first, and Ctrl+N plans revision 2 instead.
+    app = console(sb, release="eli-maor")
+    backend = Ref("Deployment", BACKEND)
+
+    async def scenario():
+        async with app.run_test(size=size) as pilot:
+            await ready(pilot, app)
+            await wait_for(pilot, lambda: {v.revision for v in app.state.revisions(backend) if v.known_bad} == {3, 4},
+                           "revisions 3 and 4 known bad")
+            marked = {str(app.revisions_table.get_cell(str(v.revision), "marker"))
+                      for v in app.revisions_table.revisions if v.known_bad}
+            assert marked == {"✗"}
+            await pilot.press("u")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+            first = app.screen
+            assert first.operation.revision == 4
+            warning = str(first.query_one("#warning", Static).render())
+            assert warning.startswith("Revision 4 is known bad: Helm revision 3 failed: Upgrade failed (")
+            assert "Press Ctrl+N to roll back to revision 2 instead" in warning
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen is not first,
+                           "the confirmation of revision 2")
+            assert app.screen.operation.revision == 2 and not app.screen.warning
+            await confirm(pilot, app)
+            await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "the rollout to complete", 60)
+
+    run(scenario())
+    d = deployment(sb)
+    assert image_of(d) == "ghcr.io/eli-maor/backend:v2.0.0"
+    assert [e["name"] for e in d["spec"]["template"]["spec"]["containers"][0]["env"]] == ["ELI_MAOR_ENV"]

@@ -356,3 +356,56 @@ def test_without_a_release_h_says_how_to_name_one():
                                        "the config file).")
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_a_kubectl_set_image_is_drift_in_components_and_the_helm_pane(sb, size):
+    app = RollbackConsole(connect(kubeconfig=sb.kubeconfig), release=RELEASE)
+    backend = "eli-maor-backend"
+
+    def drift_line() -> str:
+        return str(app.helm.pane.query_one("#helm-banner").render())
+
+    async def scenario():
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda: app.helm.history.listed and app.components_table.row_count >= 4,
+                           "the release and the components")
+            # The seed's hand-set LOG_LEVEL is drift from the start.
+            assert "eli-maor-backend: backend env LOG_LEVEL=debug" in drift_line()
+            status = str(app.components_table.get_cell(f"Deployment/{backend}", "status"))
+            assert status.endswith(" drift"), status
+            apps = client.AppsV1Api(connect(kubeconfig=sb.kubeconfig).api)
+            apps.patch_namespaced_deployment(backend, NS, {"spec": {"template": {"spec": {"containers": [
+                {"name": "backend", "image": "ghcr.io/eli-maor/backend:v2.1.0"}]}}}})
+            await wait_for(pilot, lambda: "backend image v2.1.0" in drift_line(), "the set image in the Helm pane")
+            view = app.state.component(next(r for r in app.state.workloads() if r.name == backend))
+            assert [d.short for d in view.drift] == ["backend env LOG_LEVEL=debug", "backend image v2.1.0"]
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.offline
+def test_the_helm_preview_of_a_failed_revision_says_known_bad_and_ctrl_n_moves_to_the_suggested_one():
+    from tests.support.fixtures.helm import fixed_helm_app
+    from tui.controllers.helm import HelmRequest
+    from tui.helm.operations import HelmResult
+
+    app = fixed_helm_app()
+
+    async def scenario():
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.pause()
+            app.helm._preview(HelmRequest(RELEASE, 3), HelmResult(True, "Dry run: fine.", "helm rollback"))
+            await wait_for(pilot, lambda: shown(app, HelmRollbackScreen), "the preview")
+            preview = app.screen
+            assert preview.warning.startswith("Helm revision 3 is known bad: Helm revision 3 failed: Upgrade failed.")
+            assert preview.alternative == 1
+            assert "overwrites: eli-maor-backend backend image v2.1.0-crashloop → v2.0.1-crashloop" in preview.out_of_band
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: app.screen is not preview, "the preview to close")
+            texts = [line.text for line in app.state.log]
+            assert f"Cancelled: rolling back Helm release {RELEASE} to revision 3 (nothing changed)." in texts
+            # Offline, so the rollback to 1 it started is refused in one sentence.
+            assert app.notices[-1] == "Not connected to a cluster (offline view); nothing can change."
+
+    asyncio.run(scenario())

@@ -85,8 +85,8 @@ def test_the_plan_rolls_back_every_component_one_at_a_time(sb):
             await open_plan(pilot, app)
             plan = app.plans.plan
             assert [s.name for s in plan.steps] == RUNBOOK  # the runbook's order, no config
-            assert [(s.current, s.target) for s in plan.steps] == [(4, 3)] * 4
-            await set_target(pilot, app, 0, 1)  # the backend's revision 3 crash-loops: take 1 instead
+            assert [(s.current, s.target) for s in plan.steps] == [(5, 4)] * 4
+            await set_target(pilot, app, 0, 1)  # the backend's revision 4 crash-loops: take 1 instead
             await execute(pilot, app)
             await wait_for(pilot, lambda: app.plans.executor is None and plan.finished, "the plan to finish", 120)
             assert [s.state for s in plan.steps] == [ROLLED_OUT] * 4, app.plans.message
@@ -111,9 +111,9 @@ def test_the_plan_rolls_back_every_component_one_at_a_time(sb):
 def test_the_plan_stops_at_a_crashlooping_target_and_says_what_is_not_done(sb):
     kubectl = Kubectl(require(DEFAULT_KUBECTL), sb)
     worker = RUNBOOK[1]
-    # A crash-looping revision of the worker (5), then back to healthy v2.0.0 (revision 6).
+    # A crash-looping revision of the worker (6), then back to healthy v2.0.0 (revision 7).
     kubectl("set", "image", f"deployment/{worker}", "*=ghcr.io/eli-maor/worker:v2.0.0-crashloop", "-n", "production")
-    kubectl("rollout", "undo", f"deployment/{worker}", "--to-revision=4", "-n", "production")
+    kubectl("rollout", "undo", f"deployment/{worker}", "--to-revision=5", "-n", "production")
     kubectl("rollout", "status", f"deployment/{worker}", "-n", "production", "--timeout=60s", timeout=90)
     app = RollbackConsole(connect(kubeconfig=sb.kubeconfig))
 
@@ -121,9 +121,9 @@ def test_the_plan_stops_at_a_crashlooping_target_and_says_what_is_not_done(sb):
         async with app.run_test(size=SIZE) as pilot:
             await open_plan(pilot, app)
             plan = app.plans.plan
-            assert (plan.steps[1].current, plan.steps[1].revisions) == (6, (1, 3, 5, 6))
+            assert (plan.steps[1].current, plan.steps[1].revisions) == (7, (1, 2, 3, 4, 6, 7))
             await set_target(pilot, app, 0, 1)
-            await set_target(pilot, app, 1, 5)  # the crash-looping revision
+            await set_target(pilot, app, 1, 6)  # the crash-looping revision
             await execute(pilot, app)
             await wait_for(pilot, lambda: app.plans.executor is None, "the plan to stop", 120)
             assert [s.state for s in plan.steps] == [ROLLED_OUT, STALLED, CANCELLED, CANCELLED]
@@ -246,5 +246,76 @@ def test_target_prompt_refuses_a_revision_that_does_not_exist():
             assert "has no revision 9" in str(app.screen.query_one("#problem").render())
             await pilot.press("escape", "escape", "w")
             await wait_for(pilot, lambda: isinstance(app.screen, ReadinessScreen), "the readiness view")
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.offline
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_t_on_a_known_bad_helm_revision_says_so_and_ctrl_n_takes_the_suggested_one(size):
+    from tests.support.fixtures.helm import fixed_helm_app
+
+    app = fixed_helm_app()
+
+    async def scenario():
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await pilot.press("A")
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan screen")
+            plan_screen = app.screen
+            (step,) = app.plans.plan.steps  # the release covers every Deployment
+            assert (step.kind, step.target, step.known_bad) == (HELM, 1, {3: "Helm revision 3 failed: Upgrade failed"})
+            assert step.command("production")[4:7] == ["--wait", "--timeout", "120s"]
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the prompt")
+            await pilot.press("ctrl+a", "ctrl+k", "3", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the known-bad confirmation")
+            assert app.screen.warning == ("Revision 3 of helm release eli-maor is known bad: Helm revision 3 failed: "
+                                          "Upgrade failed. Press Ctrl+N to target revision 1 instead, the newest "
+                                          "healthy one.")
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: app.screen is plan_screen, "back on the plan")
+            assert step.target == 1
+            # Enter keeps the known-bad revision, said as such.
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the prompt")
+            await pilot.press("ctrl+a", "ctrl+k", "3", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the known-bad confirmation")
+            await pilot.press("enter")  # the "Keep 3" button has focus
+            await wait_for(pilot, lambda: app.screen is plan_screen, "back on the plan")
+            assert step.target == 3 and app.plans.message.endswith("(known bad)."), app.plans.message
+
+    asyncio.run(scenario())
+
+
+def test_x_with_a_known_bad_target_says_so_first_and_ctrl_n_retargets(sb):
+    app = RollbackConsole(connect(kubeconfig=sb.kubeconfig), release="eli-maor")
+
+    async def scenario():
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_for(pilot, lambda: app.helm.history.listed, "the release's history")
+            plan_screen = await open_plan(pilot, app)
+            (step,) = app.plans.plan.steps
+            assert step.target == 1
+            plan_screen.query_one("#steps").move_cursor(row=0)
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the target prompt")
+            await pilot.press("ctrl+a", "ctrl+k", "3", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the known-bad confirmation")
+            await pilot.press("enter")  # keep 3
+            await wait_for(pilot, lambda: app.screen is plan_screen and step.target == 3, "target 3 kept")
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the plan's confirmation")
+            first = app.screen
+            assert first.warning == ("Known bad targets: helm release eli-maor revision 3: Helm revision 3 failed: "
+                                     "Upgrade failed. Press Ctrl+N to target the newest healthy revision of each "
+                                     "instead.")
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen is not first,
+                           "the plan's confirmation again")
+            assert step.target == 1 and not app.screen.warning
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is plan_screen, "back on the plan")
+            assert app.plans.message == "Cancelled: nothing was rolled back."
 
     asyncio.run(scenario())

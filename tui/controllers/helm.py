@@ -15,15 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 
-import yaml
 from kubernetes import client
 
+from ..core.drift import Charted, rollback_effect
 from ..core.errors import ConsoleError, one_line
 from ..core.items import Changed, Relisted
+from ..core.knownbad import FailedRelease, container_images
 from ..core.requests import operation_id
 from ..core.state import ERROR, INFO, SUCCESS
 from ..core.workload import Ref, release_ref
 from ..helm.diff import manifest_diff
+from ..helm.manifest import workload_docs
 from ..helm.operations import (
     Cluster,
     HelmBinary,
@@ -34,9 +36,9 @@ from ..helm.operations import (
     rollback_argv,
     rollback_release,
 )
-from ..helm.release import DEPLOYED, ReleaseHistory, from_secret, selector
+from ..helm.release import DEPLOYED, FAILED, ReleaseHistory, from_secret, selector
 from ..kube.watch import Source
-from ..screens.confirm import Confirmation, ConfirmScreen
+from ..screens.confirm import INSTEAD_LABEL, Confirmation, ConfirmScreen, Instead
 from ..workloads.registry import ADAPTERS
 from .console import Console
 
@@ -74,6 +76,7 @@ class HelmController:
         self.unavailable = ""  # why the pane is read-only (no helm, ...), one sentence
         self.shown = True
         self._placed = False  # the cursor was put on the suggested revision once
+        self._drift_said = ""  # the drift line last shown
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
@@ -87,6 +90,7 @@ class HelmController:
         """On the app's ready: show the pane, find out which helm we have (in a worker)."""
         self.console.show_helm(self.shown)
         self.pane.set_class(self.shown, "-shown")
+        self.judge()
         self.repaint()
         if not self.console.target.offline and self.binary is None:
             self.console.run_off_loop(self._detect, group="helm-detect")
@@ -128,7 +132,17 @@ class HelmController:
                 self.history.relist(item.objects)
             elif isinstance(item, Changed):
                 self.history.change(item.type, item.obj)
+        self.judge()
         self.repaint()
+
+    def judge(self) -> None:
+        """Hand the release's failed revisions (known-bad evidence) and its deployed manifest (drift) to the
+        state; the App repaints the components after."""
+        state = self.console.state
+        state.knownbad.set_failed_releases(self.release, failed_templates(self.history))
+        for ref in [ref for ref, c in state.charted.items() if c.release == self.release]:
+            del state.charted[ref]
+        state.charted.update(charted(self.history))
 
     def repaint(self) -> None:
         history = self.history
@@ -143,6 +157,9 @@ class HelmController:
         if self.unavailable:
             banner = (banner + "\n" if banner else "") + self.unavailable
             meaning = "error" if not stuck else meaning
+        drifted = self._drift_said = self.drift_sentence()
+        if drifted:
+            banner = (banner + "\n" if banner else "") + drifted
         suggestion = ""
         target, why = history.default_target()
         if target is not None and revisions:
@@ -160,6 +177,25 @@ class HelmController:
         if not self._placed and target is not None:
             self._placed = True
             self.pane.table.select(target.revision)
+
+    def drift_moved(self) -> None:
+        """A workload of the release changed: repaint only if what the drift line says changed."""
+        if self.drift_sentence() != self._drift_said:
+            self.repaint()
+
+    def drift_sentence(self) -> str:
+        """What differs from the deployed revision's manifest, one sentence ("" when nothing does)."""
+        state = self.console.state
+        parts = []
+        for ref, chart in sorted(state.charted.items()):
+            view = state.component(ref) if chart.release == self.release else None
+            if view is not None and view.drift:
+                parts.append(f"{ref.name}: {', '.join(d.short for d in view.drift)}")
+        if not parts:
+            return ""
+        deployed = self.history.deployed
+        return (f"Drift from revision {deployed.revision if deployed else '?'} (changed outside helm): "
+                + "; ".join(parts) + ".")
 
     # ---- diff -----------------------------------------------------------------------------------
 
@@ -244,17 +280,54 @@ class HelmController:
         force_flag = "--force-replace" if self.binary and self.binary.major >= 4 else "--force"
         summary = (f"Roll back Helm release {self.release} to revision {request.revision}"
                    + (f" (deployed now: {deployed.revision})" if deployed is not None else ""))
+        warning, alternative = self.known_bad_warning(request.revision)
+        out_of_band = self.out_of_band(chosen)
 
-        def chosen_options(options: RollbackOptions | None) -> None:
+        def chosen_options(options: RollbackOptions | Instead | None) -> None:
             if options is None:
                 self._cancelled(request)
+            elif isinstance(options, Instead):
+                self._cancelled(request)
+                self.rollback(options.revision)
             else:
                 self._confirm(request, options, diff)
 
         from ..screens.helm import HelmRollbackScreen
 
-        self.console.ask(HelmRollbackScreen(summary, said, result.ok, diff, force_flag=force_flag),
+        self.console.ask(HelmRollbackScreen(summary, said, result.ok, diff, force_flag=force_flag, warning=warning,
+                                            alternative=alternative, out_of_band=out_of_band),
                              chosen_options)
+
+    def known_bad_warning(self, revision: int) -> tuple[str, int | None]:
+        """The known-bad line for a rollback to `revision`, and the suggested revision offered instead."""
+        why = self.history.known_bad(revision)
+        if not why:
+            return "", None
+        target, _ = self.history.default_target()
+        alternative = target.revision if target is not None and target.revision != revision else None
+        line = f"Helm revision {revision} is known bad: {why}."
+        line += (f" Press {INSTEAD_LABEL} to roll back to revision {alternative} instead, the suggested one."
+                 if alternative is not None else " No other revision is suggested.")
+        return line, alternative
+
+    def out_of_band(self, target) -> str:
+        """Which changes made outside helm (drift) a rollback to `target` reverts, and which it keeps."""
+        state = self.console.state
+        docs = workload_docs(target.manifest, ADAPTERS) if target is not None else {}
+        reverted, kept = [], []
+        for ref, chart in sorted(state.charted.items()):
+            live = state.obj(ref)
+            if chart.release != self.release or live is None or ref not in docs:
+                continue
+            undone, left = rollback_effect(live, chart.doc, docs[ref])
+            reverted += [f"{ref.name} {said}" for said in undone]
+            kept += [f"{ref.name} {said}" for said in left]
+        lines = []
+        if reverted:
+            lines.append("Out-of-band changes this rollback overwrites: " + "; ".join(reverted) + ".")
+        if kept:
+            lines.append("Out-of-band changes it keeps (no manifest sets them): " + "; ".join(kept) + ".")
+        return "\n".join(lines)
 
     def _confirm(self, request: HelmRequest, options: RollbackOptions, diff: str) -> None:
         try:
@@ -268,16 +341,20 @@ class HelmController:
                           production=self.console.production)
         guard = self.release if self.console.production else None
 
-        def confirmed(result: Confirmation | None) -> None:
-            if result is None:
+        def confirmed(result: Confirmation | Instead | None) -> None:
+            if result is None or isinstance(result, Instead):
                 self._cancelled(request)
+                if isinstance(result, Instead):
+                    self.rollback(result.revision)
                 return
             self.console.evidence.target_confirmed(f"release {self.release}", request.revision)
             self.console.record("target", self.release, f"target revision {request.revision}",
                             payload={"revision": request.revision})
             self._execute(request, op, result.reason)
 
-        self.console.ask(ConfirmScreen(op, guard=guard, guard_hint="the release's name"), confirmed)
+        warning, alternative = self.known_bad_warning(request.revision)
+        self.console.ask(ConfirmScreen(op, guard=guard, guard_hint="the release's name", warning=warning,
+                                       alternative=alternative), confirmed)
 
     def _cancelled(self, request: HelmRequest) -> None:
         self.console.ledger.finish(self.ref)
@@ -336,12 +413,29 @@ class HelmController:
 
 def workloads_in(manifest: str) -> list[Ref]:
     """The workloads (of the kinds the console has adapters for) a rendered manifest holds."""
-    try:
-        docs = list(yaml.safe_load_all(manifest))
-    except yaml.YAMLError:
-        return []
-    return [Ref(d["kind"], d["metadata"]["name"]) for d in docs if isinstance(d, dict) and d.get("kind") in ADAPTERS
-            and isinstance(d.get("metadata"), dict) and d["metadata"].get("name")]
+    return list(workload_docs(manifest, ADAPTERS))
+
+
+def failed_templates(history: ReleaseHistory) -> dict[Ref, list[FailedRelease]]:
+    """Per workload, the images each failed revision of the release rendered for it."""
+    failed: dict[Ref, list[FailedRelease]] = {}
+    for rev in history.revisions:
+        if rev.status != FAILED:
+            continue
+        for ref, doc in workload_docs(rev.manifest, ADAPTERS).items():
+            images = container_images((doc.get("spec") or {}).get("template") or {})
+            failed.setdefault(ref, []).append(FailedRelease(history.release, rev.revision, rev.description,
+                                                            rev.updated, images))
+    return failed
+
+
+def charted(history: ReleaseHistory) -> dict[Ref, Charted]:
+    """The workloads the deployed revision renders, as it renders them (what drift is measured against)."""
+    deployed = history.deployed
+    if deployed is None:
+        return {}
+    return {ref: Charted(history.release, deployed.revision, doc)
+            for ref, doc in workload_docs(deployed.manifest, ADAPTERS).items()}
 
 
 

@@ -17,12 +17,13 @@ from widgets.messages import OperationFinished, OperationPlanned
 from widgets.revision_table import RevisionTable
 
 from ..core.errors import ConsoleError, one_line
+from ..core.knownbad import warning_line
 from ..core.names import CHANGE_CAUSE, SERVING_LABEL
 from ..core.operations import Operation
 from ..core.requests import Request
 from ..core.state import ERROR, INFO, SUCCESS, WARNING
 from ..core.workload import Ref
-from ..screens.confirm import Confirmation, ConfirmScreen
+from ..screens.confirm import INSTEAD_LABEL, Confirmation, ConfirmScreen, Instead
 from ..screens.diff import DiffScreen
 from ..screens.prompt import PromptScreen
 from ..workloads.deployment.diff import pod_template_diff
@@ -198,11 +199,17 @@ class OperationsController:
             self._finish(request, True, op.noop, severity=WARNING)
             return
         guard = self.console.guard.confirm_name(request.component.name)
+        warning, alternative = self.known_bad_warning(request.component, op) if op.kind == "rollback" else ("", None)
 
-        def confirmed(result: Confirmation | None) -> None:
+        def confirmed(result: Confirmation | Instead | None) -> None:
             if result is None:
                 self._finish(request, False, f"Cancelled: {request.doing} (nothing changed).", severity=INFO,
                              quiet=True)
+                return
+            if isinstance(result, Instead):
+                self._finish(request, False, f"Cancelled: {request.doing}, known bad; planning revision "
+                             f"{result.revision} instead (nothing changed).", severity=INFO, quiet=True)
+                self._plan(Request("rollback", request.component, revision=result.revision))
                 return
             if op.kind == "rollback":
                 self.console.evidence.target_confirmed(op.component, op.revision)
@@ -219,7 +226,18 @@ class OperationsController:
                 return
             self._execute(request, op, result.reason)
 
-        self.console.ask(ConfirmScreen(op, guard=guard), confirmed)
+        self.console.ask(ConfirmScreen(op, guard=guard, warning=warning, alternative=alternative), confirmed)
+
+    def known_bad_warning(self, ref: Ref, op: Operation) -> tuple[str, int | None]:
+        """The line a rollback's confirmation starts with when its target revision is known bad, and the
+        newest healthy revision it offers instead ("" and None when nothing is known against the target)."""
+        state = self.console.state
+        evidence = state.known_bad(ref, op.revision)
+        if not evidence:
+            return "", None
+        healthy = state.newest_healthy(ref)
+        alternative = healthy.revision if healthy is not None and healthy.revision != op.revision else None
+        return warning_line(op.revision, list(evidence), alternative, INSTEAD_LABEL, state.clock()), alternative
 
     def _execute(self, request: Request, op, reason: str) -> None:
         self.console.ledger.executing(request.component)

@@ -133,9 +133,13 @@ class PlanController:
     def build(self) -> Plan:
         console = self.console
         helm = console.helm
-        return build_plan(console.target.namespace, console.state.workload_objects(), console.state.owned_of,
+        state = console.state
+        return build_plan(console.target.namespace, state.workload_objects(), state.owned_of,
                           READERS, self.order(), helm.release if helm is not None else "",
-                          helm.history if helm is not None else None)
+                          helm.history if helm is not None else None,
+                          known_bad=lambda ref: {v.revision: v.known_bad[0].reason for v in state.revisions(ref)
+                                                 if v.known_bad},
+                          helm_wait=f"{max(1, round(self.stall_after))}s")
 
     def open(self) -> None:
         from ..screens.plan import PlanScreen
@@ -176,6 +180,9 @@ class PlanController:
 
         def answered(text: str | None) -> None:
             if text is not None and self.plan is not None:
+                if not step.target_problem(text) and int(text) in step.known_bad:
+                    self._confirm_known_bad(index, int(text))
+                    return
                 problem = self.plan.set_target(index, text)
                 self._say(problem or f"{step.label} will roll back to revision {step.target}.", refuse=bool(problem))
                 if self.screen is not None:
@@ -184,6 +191,36 @@ class PlanController:
         self.console.ask(PromptScreen(
             f"Target of {step.label}", f"{step.label} is at revision {step.current}; its revisions are {known}. "
             "Roll back to which?", str(step.target or ""), "revision", step.target_problem, numeric=True), answered)
+
+    def _confirm_known_bad(self, index: int, revision: int) -> None:
+        """`t` chose a known-bad revision: say so first, offer the newest healthy one (Ctrl+N), keep it on Enter."""
+        from ..screens.confirm import INSTEAD_LABEL, Confirmation, ConfirmScreen, Instead
+        assert self.plan is not None
+        step = self.plan.steps[index]
+        healthy = step.healthy if step.healthy and step.healthy != revision else None
+        warning = (f"Revision {revision} of {step.label} is known bad: {step.known_bad[revision]}."
+                   + (f" Press {INSTEAD_LABEL} to target revision {healthy} instead, the newest healthy one."
+                      if healthy else " No other revision is known healthy."))
+        op = PlanOperation(summary=f"Target revision {revision} for {step.label}?",
+                           changes=[f"{step.label}: revision {step.current} → {revision} "
+                                    f"({step.target_images.get(revision, '?')})"],
+                           commands=(" ".join(step.command(self.plan.namespace)).replace(
+                               str(step.target), str(revision)),),
+                           command_heading="The step's command")
+
+        def decided(result: Confirmation | Instead | None) -> None:
+            if result is None or self.plan is None:
+                self._say(f"{step.label} still rolls back to revision {step.target}.")
+                return
+            chosen = result.revision if isinstance(result, Instead) else revision
+            problem = self.plan.set_target(index, str(chosen))
+            self._say(problem or f"{step.label} will roll back to revision {step.target}"
+                      + (" (known bad)." if chosen in step.known_bad else "."), refuse=bool(problem))
+            if self.screen is not None:
+                self.screen.show_step(index)
+
+        self.console.ask(ConfirmScreen(op, ask_reason=False, warning=warning, alternative=healthy,
+                                       confirm_label=f"Keep {revision}"), decided)
 
     def _refusal(self) -> str | None:
         console, plan = self.console, self.plan
@@ -202,7 +239,7 @@ class PlanController:
         return None
 
     def execute(self) -> None:
-        from ..screens.confirm import Confirmation, ConfirmScreen
+        from ..screens.confirm import INSTEAD_LABEL, Confirmation, ConfirmScreen, Instead
         refusal = self._refusal()
         if refusal:
             self._say(refusal, refuse=True)
@@ -217,15 +254,32 @@ class PlanController:
             + ["a failure or a stall stops the plan; c on the plan screen cancels it after the running step"],
             commands=commands)
         guard = (console.config.application or plan.namespace) if console.production else None
+        bad = [s for s in plan.steps if s.target in s.known_bad]
+        fixable = [s for s in bad if s.healthy and s.healthy != s.target]
+        warning = ""
+        if bad:
+            warning = ("Known bad targets: " + "; ".join(f"{s.label} revision {s.target}: {s.known_bad[s.target]}"
+                                                        for s in bad) + "."
+                       + (f" Press {INSTEAD_LABEL} to target the newest healthy revision of each instead."
+                          if fixable else ""))
 
-        def confirmed(result: Confirmation | None) -> None:
+        def confirmed(result: Confirmation | Instead | None) -> None:
             if result is None:
                 self._say("Cancelled: nothing was rolled back.")
+                return
+            if isinstance(result, Instead):
+                for s in fixable:
+                    plan.set_target(plan.steps.index(s), str(s.healthy))
+                if self.screen is not None:
+                    self.screen.show_plan()
+                self.execute()
                 return
             self._start(result.reason)
 
         hint = "the application's name" if console.config.application else "the namespace"
-        console.ask(ConfirmScreen(op, guard=guard, guard_hint=hint), confirmed)
+        console.ask(ConfirmScreen(op, guard=guard, guard_hint=hint, warning=warning,
+                                  alternative=0 if fixable else None,
+                                  alternative_label="newest healthy targets"), confirmed)
 
     def _start(self, reason: str) -> None:
         from .plan_cluster import ClusterBackend, HelmAccess

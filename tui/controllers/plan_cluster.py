@@ -53,8 +53,13 @@ class ClusterBackend(Backend):
             return "failed", False, "Helm rollbacks are not available in this build; use helm directly.", command
         if self.helm is None:
             return "failed", False, "No helm binary is known; start the console with --helm PATH.", command
+        from ..helm.operations import RollbackOptions
+
+        # --wait: helm records a rollback whose pods never become ready as failed, not as deployed.
+        options = RollbackOptions(wait=True, timeout=step.wait) if step.wait else RollbackOptions()
         result = rollback_release(step.name, step.target, namespace=self.namespace, helm=self.helm.binary,
-                                  kubeconfig=self.helm.kubeconfig, context=self.helm.context, on_line=on_line)
+                                  kubeconfig=self.helm.kubeconfig, context=self.helm.context, on_line=on_line,
+                                  options=options)
         return ("ok" if result.ok else "failed"), result.ok, result.message, result.command_line or command
 
     def status(self, name: str, kind: str = "Deployment") -> tuple[str, bool, bool, tuple]:

@@ -47,6 +47,9 @@ class Step:
     unavailable: str = ""  # why the step cannot run (one sentence), "" when it can
     target_images: dict[int, str] = field(default_factory=dict)  # revision -> its image tags
     workload: str = "Deployment"  # a kubectl step's kind
+    known_bad: dict[int, str] = field(default_factory=dict)  # revision -> why it is known bad
+    healthy: int = 0  # the newest revision neither current nor known bad (0: none)
+    wait: str = ""  # a helm step: `--wait --timeout` this long, so a failure is recorded as failed
 
     @property
     def label(self) -> str:
@@ -55,7 +58,8 @@ class Step:
     def command(self, namespace: str) -> list[str]:
         """The command this step equals (for the reader and the audit log; never run as a string)."""
         if self.kind == HELM:
-            return ["helm", "rollback", self.name, str(self.target), "-n", namespace]
+            waits = ["--wait", "--timeout", self.wait] if self.wait else []
+            return ["helm", "rollback", self.name, str(self.target), *waits, "-n", namespace]
         return ["kubectl", "rollout", "undo", f"{self.workload.lower()}/{self.name}", f"--to-revision={self.target}",
                 "-n", namespace]
 
@@ -136,7 +140,12 @@ def _released_by(deployment: dict, release: str) -> bool:
     return bool(release) and annotations.get(HELM_RELEASE_ANNOTATION) == release
 
 
-def _kubectl_step(reader: WorkloadReader, name: str, obj: dict, owned: list[dict]) -> Step:
+def _healthy(numbers: Iterable[int], current: int, known_bad: Mapping[int, str]) -> int:
+    return max((n for n in numbers if n != current and n not in known_bad), default=0)
+
+
+def _kubectl_step(reader: WorkloadReader, name: str, obj: dict, owned: list[dict],
+                  known_bad: Mapping[int, str]) -> Step:
     history = reader.revisions(obj, owned)
     try:
         current = int(reader.revision(obj) or "0")
@@ -144,15 +153,18 @@ def _kubectl_step(reader: WorkloadReader, name: str, obj: dict, owned: list[dict
         current = 0
     numbers = tuple(r.number for r in history)
     older = [n for n in numbers if n != current]
-    step = Step(KUBECTL, name, (name,), current, older[-1] if older else 0, numbers,
-                target_images={r.number: _tags(r.images) for r in history}, workload=reader.kind)
+    # The newest healthy revision; the previous one (kubectl's undo) only when every other one is known bad.
+    healthy = _healthy(numbers, current, known_bad)
+    step = Step(KUBECTL, name, (name,), current, healthy or (older[-1] if older else 0), numbers,
+                target_images={r.number: _tags(r.images) for r in history}, workload=reader.kind,
+                known_bad=dict(known_bad), healthy=healthy)
     if not older:
         step.unavailable = f"No target: {name} has no other revision to roll back to."
     step.images = _images_line(step)
     return step
 
 
-def _helm_step(release: str, covers: list[str], helm_history) -> Step:
+def _helm_step(release: str, covers: list[str], helm_history, wait: str = "") -> Step:
     """One step for the release. `helm_history`: tui.helm.release.ReleaseHistory (or None: not known)."""
     revisions = list(helm_history.revisions) if helm_history is not None else []
     deployed = helm_history.deployed if helm_history is not None else None
@@ -162,8 +174,10 @@ def _helm_step(release: str, covers: list[str], helm_history) -> Step:
     if helm_history is not None:
         chosen, _why = helm_history.default_target()
         target = chosen.revision if chosen is not None else 0
+    known_bad = {r.revision: why for r in revisions if (why := helm_history.known_bad(r.revision))}
     step = Step(HELM, release, tuple(covers), current, target, numbers,
-                target_images={r.revision: f"{r.chart} {r.app_version}".strip() for r in revisions})
+                target_images={r.revision: f"{r.chart} {r.app_version}".strip() for r in revisions},
+                known_bad=known_bad, healthy=target, wait=wait)
     if not numbers:
         step.unavailable = f"No target: the history of Helm release {release} is not loaded yet; reopen the plan."
     elif not target:
@@ -174,8 +188,10 @@ def _helm_step(release: str, covers: list[str], helm_history) -> Step:
 
 def build_plan(namespace: str, workloads: dict[Ref, dict], owned_of: Callable[[Ref], list[dict]],
                readers: Mapping[str, WorkloadReader], order: Sequence[str] = (), release: str = "",
-               helm_history=None) -> Plan:
-    """The plan from what the console knows; `order` is the configured order of names (may be empty)."""
+               helm_history=None, known_bad: Callable[[Ref], Mapping[int, str]] = lambda ref: {},
+               helm_wait: str = "") -> Plan:
+    """The plan from what the console knows; `order` is the configured order of names (may be empty).
+    `known_bad`: a workload's known-bad revisions and why; `helm_wait`: the helm step's --timeout."""
     steps: list[Step] = []
     by_name = {ref.name: ref for ref in workloads}
     ordered = [by_name[n] for n in runbook_order(by_name, order)]
@@ -183,9 +199,9 @@ def build_plan(namespace: str, workloads: dict[Ref, dict], owned_of: Callable[[R
     for ref in ordered:
         if ref.name in helm_covers:
             if ref.name == helm_covers[0]:
-                steps.append(_helm_step(release, helm_covers, helm_history))
+                steps.append(_helm_step(release, helm_covers, helm_history, helm_wait))
             continue
-        steps.append(_kubectl_step(readers[ref.kind], ref.name, workloads[ref], list(owned_of(ref))))
+        steps.append(_kubectl_step(readers[ref.kind], ref.name, workloads[ref], list(owned_of(ref)), known_bad(ref)))
     return Plan(namespace, steps, release if helm_covers else "")
 
 

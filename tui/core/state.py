@@ -16,7 +16,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from .drift import Charted, Drift, drift
 from .items import Changed, Health, Relisted
+from .knownbad import Evidence, KnownBad
 from .times import parse_rfc3339
 from .workload import Ref, WorkloadReader
 
@@ -61,6 +63,7 @@ class ComponentView:
     images: tuple[str, ...]
     status: str
     paused: bool
+    drift: tuple[Drift, ...] = ()  # how it differs from its Helm release's deployed manifest
 
     @property
     def ref(self) -> Ref:
@@ -82,6 +85,7 @@ class RevisionView:
     current: bool
     replicaset: str
     template: dict
+    known_bad: tuple[Evidence, ...] = ()  # why this revision must not be a target (empty: nothing known)
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,8 @@ class ClusterState:
         # Which component each ReplicaSet and Pod belongs to, both ways, so views never scan every pod.
         self._owner: dict[tuple[str, str], Ref] = {}
         self._members: dict[Ref, dict[str, set[str]]] = {}
+        self.knownbad = KnownBad()  # evidence against revisions, remembered past the moment it was seen
+        self.charted: dict[Ref, Charted] = {}  # workloads a Helm release renders, as its deployed revision does
 
     # ---- applying watch items --------------------------------------------
 
@@ -143,7 +149,19 @@ class ClusterState:
             elif isinstance(item, Changed):
                 dirty.add(self._store(item.kind, item.type, item.obj, False) or "")
         dirty.discard("")
+        self._judge(ref for ref in dirty if isinstance(ref, Ref))
         return dirty
+
+    def _judge(self, refs: Iterable[Ref]) -> None:
+        """Known-bad evidence from what the watches just showed of these workloads."""
+        now = self.clock()
+        for ref in refs:
+            d = self.obj(ref)
+            if d is None:
+                continue
+            reader = self.readers[ref.kind]
+            self.knownbad.observe(ref, reader.revisions(d, self.owned_of(ref)), reader.stalled(d), self.pods_of(ref),
+                                  now)
 
     def _health(self, item: Health) -> None:
         before = self.watches.get(item.kind)
@@ -303,6 +321,7 @@ class ClusterState:
             images=tuple(_images((d.get("spec") or {}).get("template") or {})),
             status=self._status_word(ref, reader, d),
             paused=reader.paused(d),
+            drift=tuple(drift(d, self.charted[ref].doc)) if ref in self.charted else (),
         )
 
     def _status_word(self, ref: Ref, reader: WorkloadReader, d: dict) -> str:
@@ -341,6 +360,7 @@ class ClusterState:
         d = self.obj(ref)
         if d is None:
             return []
+        history = self.readers[ref.kind].revisions(d, self.owned_of(ref))
         return [
             RevisionView(
                 revision=r.number,
@@ -352,9 +372,18 @@ class ClusterState:
                 current=r.current,
                 replicaset=r.replicaset,
                 template=r.template,
+                known_bad=tuple(self.knownbad.evidence(ref, r)),
             )
-            for r in reversed(self.readers[ref.kind].revisions(d, self.owned_of(ref)))
+            for r in reversed(history)
         ]
+
+    def newest_healthy(self, ref: Ref) -> RevisionView | None:
+        """The newest revision that is neither current nor known bad (what to offer instead of a bad one)."""
+        return next((v for v in self.revisions(ref) if not v.current and not v.known_bad), None)
+
+    def known_bad(self, ref: Ref, revision: int) -> tuple[Evidence, ...]:
+        """Why `revision` of `ref` is known bad (empty: nothing known against it)."""
+        return next((v.known_bad for v in self.revisions(ref) if v.revision == revision), ())
 
     def lines(self, component: Ref | None = None) -> list[LogLine]:
         return [line for line in self.log if component is None or about(line, component)]

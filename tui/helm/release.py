@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ..core.times import parse_rfc3339
 
+IMAGE_LINE = re.compile(r"^\s*-?\s*image:\s*(\S+)\s*$", re.MULTILINE)
 RELEASE_TYPE = "helm.sh/release.v1"
 GZIP_MAGIC = b"\x1f\x8b\x08"
 
@@ -95,6 +96,11 @@ def merge_values(defaults: dict, overrides: dict) -> dict:
     return merged
 
 
+
+
+def images_of(manifest: str) -> frozenset[str]:
+    """Every `image:` a rendered manifest sets: what makes two revisions run the same code."""
+    return frozenset(m.group(1).strip().strip("\"'") for m in IMAGE_LINE.finditer(manifest or ""))
 
 
 def decode_storage(data: str | bytes) -> dict:
@@ -218,11 +224,27 @@ class ReleaseHistory:
                         and r.status in (DEPLOYED, SUPERSEDED)), None)
         return Stuck(newest.revision, newest.status, recover.revision if recover else None)
 
+    def known_bad(self, revision: int) -> str:
+        """Why rolling back to `revision` would bring back a failure ("" when nothing is known against it)."""
+        chosen = self.get(revision)
+        if chosen is None:
+            return ""
+        if chosen.status == FAILED:
+            return f"Helm revision {revision} failed: {chosen.description or 'no description'}"
+        images = images_of(chosen.manifest)
+        failed = next((r for r in self.revisions if r.status == FAILED and images and images_of(r.manifest) == images),
+                      None)
+        if failed is not None:
+            return (f"it runs the images of Helm revision {failed.revision}, which failed: "
+                    f"{failed.description or 'no description'}")
+        return ""
+
     def default_target(self) -> tuple[Revision | None, str]:
         """The revision `r` offers first, and why.
 
         The newest older revision that was once deployed (superseded) and whose manifest differs
-        from the deployed one: failed revisions are skipped because they never came up healthy, and
+        from the deployed one: failed revisions are skipped because they never came up healthy, so is
+        a revision that runs a failed one's images (a rollback to it would fail the same way), and
         an identical manifest would change nothing (the deployed revision may itself be a rollback).
         """
         current = self.deployed
@@ -232,16 +254,22 @@ class ReleaseHistory:
             return target, f"the last deployed revision before the stuck {stuck.status} of {stuck.revision}"
         if current is None:
             return None, f"release {self.release} has no deployed revision to roll back from"
-        skipped = []
+        skipped, like_failed = [], []
+        failed_images = {images_of(r.manifest) for r in self.revisions if r.status == FAILED} - {frozenset()}
         for r in self.revisions:
             if r.revision >= current.revision:
                 continue
             if r.status == FAILED:
                 skipped.append(r.revision)
                 continue
+            if images_of(r.manifest) in failed_images:
+                like_failed.append(r.revision)
+                continue
             if r.status == SUPERSEDED and r.manifest != current.manifest:
                 why = f"the newest earlier deployed revision that differs from {current.revision}"
                 if skipped:
                     why += f"; failed {', '.join(map(str, skipped))} skipped (never came up healthy)"
+                if like_failed:
+                    why += f"; {', '.join(map(str, like_failed))} skipped (the images of a failed revision)"
                 return r, why
         return None, f"no earlier deployed revision of {self.release} differs from revision {current.revision}"

@@ -29,8 +29,19 @@ class Confirmation:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Instead:
+    """The user took the offered revision instead of a known-bad target (nothing was confirmed)."""
+
+    revision: int
+
+
+INSTEAD_KEY = "ctrl+n"  # not an Input binding, so it works while the reason or guard field has focus
+INSTEAD_LABEL = "Ctrl+N"
+
+
 class ConfirmScreen(Dialog[Confirmation | None]):
-    """Returns a Confirmation (with the reason given) or None when cancelled."""
+    """Returns a Confirmation (with the reason given), Instead (the offered revision), or None when cancelled."""
 
     DEFAULT_CSS = """
     ConfirmScreen.-high > #dialog { border: thick $error; }
@@ -54,12 +65,16 @@ class ConfirmScreen(Dialog[Confirmation | None]):
         Binding("escape", "cancel", "Cancel", show=True),
         Binding("pageup", "scroll_details(-1)", "Scroll up", show=False),
         Binding("pagedown", "scroll_details(1)", "Scroll down", show=False),
+        Binding(INSTEAD_KEY, "instead", "Healthy revision instead", show=False, priority=True),
     ]
 
     def __init__(self, operation, *, guard: str | None = None, ask_reason: bool = True, warning: str = "",
-                 confirm_label: str = "Confirm", guard_hint: str = "the component's name") -> None:
+                 confirm_label: str = "Confirm", guard_hint: str = "the component's name",
+                 alternative: int | None = None, alternative_label: str = "") -> None:
         """`guard`: the name to type (production), or None; `guard_hint` says what that name is.
-        `warning`: shown above everything (second confirmations)."""
+        `warning`: shown above everything (second confirmations, a known-bad target).
+        `alternative`: the revision Ctrl+N takes instead (offered when the target is known bad);
+        `alternative_label`: what the footer calls it (default "revision N")."""
         super().__init__(classes="-high" if operation.risk == "high" or warning else "")
         self.operation = operation
         self.guard = guard
@@ -67,12 +82,15 @@ class ConfirmScreen(Dialog[Confirmation | None]):
         self.warning = warning
         self.confirm_label = confirm_label
         self.guard_hint = guard_hint
+        self.alternative = alternative
+        self.alternative_label = alternative_label or f"revision {alternative}"
 
     def compose(self) -> ComposeResult:
         op = self.operation
         with Vertical(id="dialog") as dialog:
             dialog.border_title = "Confirm" + (" (PRODUCTION)" if self.guard else "")
-            dialog.border_subtitle = "Enter confirms · Esc cancels · PgUp/PgDn scroll"
+            dialog.border_subtitle = "Enter confirms · Esc cancels · PgUp/PgDn scroll" + (
+                f" · {INSTEAD_LABEL} {self.alternative_label}" if self.alternative is not None else "")
             if self.warning:
                 yield Static(self.warning, id="warning")
             yield Static(op.summary, id="summary")
@@ -151,6 +169,10 @@ class ConfirmScreen(Dialog[Confirmation | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_instead(self) -> None:
+        if self.alternative is not None:
+            self.dismiss(Instead(self.alternative))
 
     def action_scroll_details(self, direction: int) -> None:
         details = self.query_one("#details", VerticalScroll)

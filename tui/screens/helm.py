@@ -16,6 +16,7 @@ from widgets.style import style
 from ..helm.diff import revision_diff
 from ..helm.operations import TIMEOUT, RollbackOptions
 from ..helm.release import Revision
+from .confirm import INSTEAD_KEY, INSTEAD_LABEL, Instead
 from .dialog import Dialog
 from .diff import DiffScreen
 
@@ -51,6 +52,8 @@ class HelmRollbackScreen(Dialog[RollbackOptions | None]):
 
     DEFAULT_CSS = """
     HelmRollbackScreen #summary { text-style: bold; width: 1fr; }
+    HelmRollbackScreen #warning { color: $error; text-style: bold; width: 1fr; margin-bottom: 1; }
+    HelmRollbackScreen #out-of-band { width: 1fr; height: auto; }
     HelmRollbackScreen #dry-run { width: 1fr; height: auto; }
     HelmRollbackScreen #preview { height: auto; max-height: 40vh; }
     HelmRollbackScreen .heading { color: $text-muted; text-style: italic; margin-top: 1; }
@@ -64,22 +67,32 @@ class HelmRollbackScreen(Dialog[RollbackOptions | None]):
     HelmRollbackScreen #buttons > Button { margin-left: 2; min-width: 12; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"),
+                Binding(INSTEAD_KEY, "instead", "Suggested revision instead", show=False, priority=True)]
 
     def __init__(self, summary: str, dry_run: str, dry_run_ok: bool, diff: str,
-                 options: RollbackOptions | None = None, force_flag: str = "--force") -> None:
+                 options: RollbackOptions | None = None, force_flag: str = "--force", *, warning: str = "",
+                 alternative: int | None = None, out_of_band: str = "") -> None:
+        """`warning`: the known-bad line shown first; `alternative`: the revision Ctrl+N takes instead;
+        `out_of_band`: which changes made outside helm the rollback reverts and keeps."""
         super().__init__()
         self.summary, self.dry_run, self.dry_run_ok, self.diff = summary, dry_run, dry_run_ok, diff
         self.options, self.force_flag = options or RollbackOptions(), force_flag
+        self.warning, self.alternative, self.out_of_band = warning, alternative, out_of_band
 
     def compose(self) -> ComposeResult:
         o = self.options
         with Vertical(id="dialog") as dialog:
             dialog.border_title = "Helm rollback: preview and options"
-            dialog.border_subtitle = "tab moves · space toggles · Esc cancels"
+            dialog.border_subtitle = "tab moves · space toggles · Esc cancels" + (
+                f" · {INSTEAD_LABEL} revision {self.alternative}" if self.alternative is not None else "")
+            if self.warning:
+                yield Static(Text(self.warning, style=style(self.app, "error", bold=True)), id="warning")
             yield Static(self.summary, id="summary")
             yield Static(Text(self.dry_run, style=style(self.app, "success" if self.dry_run_ok else "error")),
                          id="dry-run")
+            if self.out_of_band:
+                yield Static(Text(self.out_of_band, style=style(self.app, "warning")), id="out-of-band")
             yield Label("Manifest diff (deployed → target), secrets masked", classes="heading")
             with VerticalScroll(id="preview"):
                 yield DiffView(self.diff, id="diff")
@@ -139,3 +152,7 @@ class HelmRollbackScreen(Dialog[RollbackOptions | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_instead(self) -> None:
+        if self.alternative is not None:
+            self.dismiss(Instead(self.alternative))

@@ -73,7 +73,9 @@ class PlanScreen(Screen):
         return table.cursor_row if table.row_count else None
 
     def _cells(self, n: int, step) -> list:
-        revision = f"{step.current or '-'} → {step.target or '-'}"
+        revision = Text(f"{step.current or '-'} → {step.target or '-'}")
+        if step.target in step.known_bad:
+            revision.append(" ✗ known bad", style=style(self.app, "error", bold=True))
         label = step.label + (f" ({len(step.covers)} deployments)" if step.kind == "helm" else "")
         state = Text(step.state, style=style(self.app, STATE_STYLE.get(step.state, ""), bold=step.state != PENDING)
                      if STATE_STYLE.get(step.state) else "")
@@ -92,7 +94,7 @@ class PlanScreen(Screen):
     def show_step(self, index: int) -> None:
         table = self.query_one("#steps", DataTable)
         for (key, _), value in zip(COLUMNS, self._cells(index, self.plan.steps[index])):
-            table.update_cell(str(index), key, value)
+            table.update_cell(str(index), key, value, update_width=True)
         self.say(self.controller.message)
 
     def say(self, text: str) -> None:

@@ -36,12 +36,13 @@ NS = "production"
 BACKEND, WORKER, BEAT, FRONTEND = "eli-maor-backend", "eli-maor-worker", "eli-maor-beat", "eli-maor-frontend"
 COMPONENTS = (BACKEND, WORKER, BEAT, FRONTEND)
 # The seed is the Helm release's history: install v1.9.0, upgrade v2.0.0, a failed upgrade v2.0.1
-# (backend crash-looping), helm rollback to v2.0.0, whose ReplicaSet came back as revision 4.
+# (backend crash-looping), LOG_LEVEL=debug set by hand, helm rollback to v2.0.0 (which kept LOG_LEVEL).
 SEED_CAUSES = {
-    BACKEND: ["Release v1.9.0 - add export API", "Release v2.0.1 - fix memory leak #131",
+    BACKEND: ["Release v1.9.0 - add export API", "Release v2.0.0 - fix bug #123",
+              "Release v2.0.1 - fix memory leak #131", "Debug logging for the v2.0.1 incident (LOG_LEVEL=debug)",
               "Release v2.0.0 - fix bug #123"],
 }
-SEED_TAGS = {BACKEND: ("v1.9.0", "v2.0.1-crashloop", "v2.0.0")}
+SEED_TAGS = {BACKEND: ("v1.9.0", "v2.0.0", "v2.0.1-crashloop", "v2.0.1-crashloop", "v2.0.0")}
 KUBECTL_VERSION = "1.35.2"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
 
@@ -127,18 +128,17 @@ def endpoints_by_kubectl(w: World, service: str) -> list[str]:
 def test_history_of_the_seed_is_kubectls(world: World):
     for name in COMPONENTS:
         revisions = dep.history(world.apps, NS, name)
-        assert [r.number for r in revisions] == [1, 3, 4]
+        assert [r.number for r in revisions] == [1, 2, 3, 4, 5]
         component = name.removeprefix("eli-maor-")
         assert [r.images for r in revisions] == [
-            (f"ghcr.io/eli-maor/{component}:{tag}",) for tag in SEED_TAGS.get(name, ("v1.9.0", "v2.0.1", "v2.0.0"))]
-        assert [r.current for r in revisions] == [False, False, True]
+            (f"ghcr.io/eli-maor/{component}:{tag}",) for tag in SEED_TAGS.get(name, ("v1.9.0", "v2.0.0", "v2.0.1", "v2.0.1", "v2.0.0"))]
+        assert [r.current for r in revisions] == [False, False, False, False, True]
         current = revisions[-1]
         desired = raw_deployment(world, name)["spec"]["replicas"]
         assert (current.desired, current.replicas, current.ready) == (desired, desired, desired)
         assert all((r.desired, r.replicas) == (0, 0) for r in revisions[:-1])
         assert all(r.replicaset.startswith(name + "-") and RFC3339.match(r.created) for r in revisions)
-        # Revision 4's ReplicaSet is release 2's, made before revision 3's and brought back by the rollback.
-        assert revisions[0].created < revisions[2].created < revisions[1].created
+        assert [r.created for r in revisions] == sorted(r.created for r in revisions)
         assert all(dep.HASH_LABEL in r.template["metadata"]["labels"] for r in revisions)
         # The same table kubectl prints.
         table = kubectl_history(world, name).strip().splitlines()
@@ -152,12 +152,12 @@ def test_history_of_the_seed_is_kubectls(world: World):
 
 
 ROLLBACK_STEPS = [
-    (WORKER, 0),  # undo: to revision 3
+    (WORKER, 0),  # undo: to revision 4
     (WORKER, 1),
     (BEAT, 1),  # Recreate strategy
-    (WORKER, 6),  # already the current template: skipped rollback
+    (WORKER, 7),  # already the current template: skipped rollback
     (BACKEND, 1),
-    (BACKEND, 0),  # undo: back to 4's template, which adds to its revision-history
+    (BACKEND, 0),  # undo: back to 5's template, which adds to its revision-history
     (FRONTEND, 0),
 ]
 
@@ -205,7 +205,7 @@ def test_rollback_plan_describes_the_change(world: World):
     assert "container backend: image ghcr.io/eli-maor/backend:v2.0.0 → ghcr.io/eli-maor/backend:v1.9.0" in op.changes
     assert (f'annotation {dep.CHANGE_CAUSE}: "Release v2.0.0 - fix bug #123" → '
             '"Rollback to revision 1: export API broken in v2.0.0"') in op.changes
-    assert any("becomes revision 5" in line for line in op.changes)
+    assert any("becomes revision 6" in line for line in op.changes)
     assert "-    image: ghcr.io/eli-maor/backend:v2.0.0\n+    image: ghcr.io/eli-maor/backend:v1.9.0\n" in op.diff
     assert dep.HASH_LABEL not in op.diff
     # kubectl's two operations, plus the resourceVersion precondition.
@@ -217,10 +217,10 @@ def test_rollback_plan_describes_the_change(world: World):
     assert outcome.ok and outcome.message == f"deployment.apps/{BACKEND} rolled back"
     wait_rolled_out(world, BACKEND)
     latest = dep.history(world.apps, NS, BACKEND)[-1]
-    assert (latest.number, latest.current, latest.images) == (5, True, ("ghcr.io/eli-maor/backend:v1.9.0",))
-    # The reason travelled with the template to the ReplicaSet that became revision 5.
+    assert (latest.number, latest.current, latest.images) == (6, True, ("ghcr.io/eli-maor/backend:v1.9.0",))
+    # The reason travelled with the template to the ReplicaSet that became revision 6.
     assert latest.change_cause == "Rollback to revision 1: export API broken in v2.0.0"
-    assert "5         Rollback to revision 1: export API broken in v2.0.0" in kubectl_history(world, BACKEND)
+    assert "6         Rollback to revision 1: export API broken in v2.0.0" in kubectl_history(world, BACKEND)
 
 
 def test_rollback_refusals_are_kubectls(world: World):
@@ -232,9 +232,9 @@ def test_rollback_refusals_are_kubectls(world: World):
     assert refused.stderr.strip() == f"error: {err.value.message}"
 
     # Already the current template: not an error.
-    said = world.kubectl("rollout", "undo", f"deployment/{BACKEND}", "--to-revision=4", "-n", NS).strip()
-    op = dep.plan_rollback(world.apps, NS, BACKEND, 4)
-    skipped = f"deployment.apps/{BACKEND} skipped rollback (current template already matches revision 4)"
+    said = world.kubectl("rollout", "undo", f"deployment/{BACKEND}", "--to-revision=5", "-n", NS).strip()
+    op = dep.plan_rollback(world.apps, NS, BACKEND, 5)
+    skipped = f"deployment.apps/{BACKEND} skipped rollback (current template already matches revision 5)"
     assert op.noop == said == skipped
     outcome = dep.execute(world.apps, op)
     assert (outcome.ok, outcome.changed, outcome.message) == (True, False, said)
@@ -265,7 +265,7 @@ def test_a_concurrent_change_is_a_409_not_a_lost_update(world: World):
 
 
 def test_status_churn_alone_does_not_block_a_confirmed_rollback(world: World):
-    op = dep.plan_rollback(world.apps, NS, BACKEND, 1)  # the previous revision, 3, crash-loops
+    op = dep.plan_rollback(world.apps, NS, BACKEND, 1)  # the previous revision, 4, crash-loops
     # A label on the Deployment: a new resourceVersion, same spec, same annotations.
     world.kubectl("label", f"deployment/{BACKEND}", "team=payments", "-n", NS)
     with pytest.raises(ApiException) as refused:
@@ -311,7 +311,7 @@ def test_pause_resume_restart(world: World):
     assert dep.execute(world.apps, op).message == f"deployment.apps/{name} restarted"
     d = wait_rolled_out(world, name)
     assert d["spec"]["template"]["metadata"]["annotations"][dep.RESTARTED_AT] == "2026-11-26T02:30:15Z"
-    assert [r.number for r in dep.history(world.apps, NS, name)] == [1, 3, 4, 5]
+    assert [r.number for r in dep.history(world.apps, NS, name)] == [1, 2, 3, 4, 5, 6]
     with pytest.raises(ConsoleError, match="restart has already been triggered within the past second"):
         dep.plan_restart(world.apps, NS, name, now=at)
     kubectl("rollout", "restart", f"deployment/{BEAT}", "-n", NS)
@@ -494,7 +494,7 @@ def test_a_crashlooping_rollout_exceeds_its_deadline_and_is_rolled_back(worlds):
     assert dep.execute(w.apps, op).ok
     d = wait_rolled_out(w, BACKEND)
     assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/eli-maor/backend:v2.0.0"
-    assert dep.history(w.apps, NS, BACKEND)[-1].change_cause == "Rollback to revision 4: crashloop in v2.1.0"
+    assert dep.history(w.apps, NS, BACKEND)[-1].change_cause == "Rollback to revision 5: crashloop in v2.1.0"
 
 
 # ---- diff and names ----------------------------------------------------------------------------
@@ -503,10 +503,12 @@ def test_a_crashlooping_rollout_exceeds_its_deadline_and_is_rolled_back(worlds):
 def test_pod_template_diff_ignores_the_hash_label(world: World):
     revisions = dep.history(world.apps, NS, BACKEND)
     assert dep.pod_template_diff(revisions[-1].template, dep.without_hash(revisions[-1].template)) == ""
-    diff = dep.pod_template_diff(revisions[-1].template, revisions[0].template, "revision 4", "revision 1")
-    assert diff.startswith("--- revision 4\n+++ revision 1\n@@ ")
+    diff = dep.pod_template_diff(revisions[-1].template, revisions[0].template, "revision 5", "revision 1")
+    assert diff.startswith("--- revision 5\n+++ revision 1\n@@ ")
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("---", "+++")]
-    assert changed == ["-    image: ghcr.io/eli-maor/backend:v2.0.0", "+    image: ghcr.io/eli-maor/backend:v1.9.0"]
+    # Revision 5 also has the seed's hand-set LOG_LEVEL, which revision 1 never had.
+    assert changed == ["-    - name: LOG_LEVEL", "-      value: debug", "-    image: ghcr.io/eli-maor/backend:v2.0.0",
+                       "+    image: ghcr.io/eli-maor/backend:v1.9.0"]
 
 
 @pytest.mark.parametrize("name", ["", "Eli-Maor", "eli_maor", "-x", "x;rm -rf /", "a" * 254, "x\ny", "x\n"])

@@ -70,20 +70,33 @@ def test_plan_steps_follow_the_configured_order(state):
 def test_each_step_targets_the_previous_revision_with_images(state):
     plan = build_plan("production", deployments(state), state.owned_of, READERS)
     backend = plan.steps[0]
-    assert (backend.name, backend.current, backend.target) == (BACKEND, 5, 4)
-    assert backend.revisions == (1, 3, 4, 5)  # 2 was renumbered to 4 by the release's rollback
+    assert (backend.name, backend.current, backend.target) == (BACKEND, 6, 5)
+    assert backend.revisions == (1, 2, 3, 4, 5, 6)
     assert backend.images == "v2.1.0-crashloop → v2.0.0"
     assert backend.command("production") == ["kubectl", "rollout", "undo", f"deployment/{BACKEND}",
-                                             "--to-revision=4", "-n", "production"]
+                                             "--to-revision=5", "-n", "production"]
+
+
+def test_a_step_targets_the_newest_revision_not_known_bad(state):
+    bad = {5: "pod eli-maor-backend-x CrashLoopBackOff", 4: "Helm revision 3 failed: Upgrade failed"}
+    plan = build_plan("production", deployments(state), state.owned_of, READERS,
+                      known_bad=lambda ref: bad if ref.name == BACKEND else {})
+    backend, worker = plan.steps[0], plan.steps[1]
+    assert (backend.target, backend.healthy, backend.known_bad) == (3, 3, bad)
+    assert (worker.target, worker.healthy) == (worker.current - 1, worker.current - 1)
+    # Every other revision known bad: kubectl's previous one stays the target (the confirmation says why).
+    plan = build_plan("production", deployments(state), state.owned_of, READERS,
+                      known_bad=lambda ref: {n: "bad" for n in range(1, 6)})
+    assert (plan.steps[0].target, plan.steps[0].healthy) == (5, 0)
 
 
 def test_target_edits_are_validated(state):
     plan = build_plan("production", deployments(state), state.owned_of, READERS)
-    assert plan.set_target(0, "five") == "Give a revision number, e.g. 4."
-    assert plan.set_target(0, "5") == ("Revision 5 is the current one of eli-maor-backend; choose an older or "
+    assert plan.set_target(0, "five") == "Give a revision number, e.g. 5."
+    assert plan.set_target(0, "6") == ("Revision 6 is the current one of eli-maor-backend; choose an older or "
                                        "another revision.")
-    assert plan.set_target(0, "9") == "eli-maor-backend has no revision 9; its revisions are 1, 3, 4, 5."
-    assert plan.steps[0].target == 4  # unchanged by refusals
+    assert plan.set_target(0, "9") == "eli-maor-backend has no revision 9; its revisions are 1, 2, 3, 4, 5, 6."
+    assert plan.steps[0].target == 5  # unchanged by refusals
     assert plan.set_target(0, "1") is None
     assert (plan.steps[0].target, plan.steps[0].images) == (1, "v2.1.0-crashloop → v1.9.0")
     plan.steps[0].state = ROLLED_OUT
@@ -106,13 +119,16 @@ def history() -> ReleaseHistory:
 def test_a_helm_release_is_one_step_where_its_first_deployment_comes(state):
     released = (WORKER, BEAT)  # backend and frontend are outside the release: kubectl steps
     plan = build_plan("production", deployments(state, released), state.owned_of, READERS, release="eli-maor",
-                      helm_history=history())
+                      helm_history=history(), helm_wait="120s")
     assert [(s.kind, s.name) for s in plan.steps] == [(KUBECTL, BACKEND), (HELM, "eli-maor"), (KUBECTL, FRONTEND)]
     helm = plan.steps[1]
     assert helm.covers == (WORKER, BEAT)
     # Helm's own default: revision 3 failed and 2's manifest is the deployed one, so 1.
     assert (helm.current, helm.target, helm.revisions) == (4, 1, (1, 2, 3, 4))
-    assert helm.command("production") == ["helm", "rollback", "eli-maor", "1", "-n", "production"]
+    # --wait: a rollback whose pods never become ready is recorded by helm as failed, not deployed.
+    assert helm.command("production") == ["helm", "rollback", "eli-maor", "1", "--wait", "--timeout", "120s",
+                                          "-n", "production"]
+    assert helm.known_bad == {3: "Helm revision 3 failed: Upgrade failed"}
     assert helm.label == "helm release eli-maor" and not helm.unavailable
 
 

@@ -40,20 +40,17 @@ CHANGE_CAUSE = "kubernetes.io/change-cause"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 # The seed is the Helm release's history: install v1.9.0, upgrade v2.0.0, failed upgrade v2.0.1
-# (backend crash-looping), helm rollback to v2.0.0, whose ReplicaSet came back as revision 4.
-SEEDED_CAUSES = {
-    "backend": {
-        1: "Release v1.9.0 - add export API",
-        3: "Release v2.0.1 - fix memory leak #131",
-        4: "Release v2.0.0 - fix bug #123",
-    },
-    "frontend": {
-        1: "Release v1.9.0 - add export API",
-        3: "Release v2.0.1 - fix memory leak #131",
-        4: "Release v2.0.0 - fix bug #123",
-    },
+# (backend crash-looping), LOG_LEVEL=debug set by hand (out of band), helm rollback to v2.0.0,
+# which kept the hand-set env: five revisions, the newest v2.0.0 + LOG_LEVEL.
+SEEDED_CAUSE_LIST = {
+    1: "Release v1.9.0 - add export API",
+    2: "Release v2.0.0 - fix bug #123",
+    3: "Release v2.0.1 - fix memory leak #131",
+    4: "Debug logging for the v2.0.1 incident (LOG_LEVEL=debug)",
+    5: "Release v2.0.0 - fix bug #123",
 }
-SEEDED_VERSIONS = {1: "v1.9.0", 3: "v2.0.1-crashloop", 4: "v2.0.0"}
+SEEDED_CAUSES = {"backend": SEEDED_CAUSE_LIST, "frontend": SEEDED_CAUSE_LIST}
+SEEDED_VERSIONS = {1: "v1.9.0", 2: "v2.0.0", 3: "v2.0.1-crashloop", 4: "v2.0.1-crashloop", 5: "v2.0.0"}
 SEEDED_REVISIONS = sorted(SEEDED_VERSIONS)
 # helm sets these on every object it manages; the controller copies them onto each ReplicaSet.
 HELM_ANNOTATIONS = {"meta.helm.sh/release-name": "eli-maor", "meta.helm.sh/release-namespace": "production"}
@@ -215,14 +212,14 @@ def test_get_deployments_replicasets_and_pods(reader):
     revisions = by_revision(reader, "eli-maor-backend")
     assert sorted(revisions) == SEEDED_REVISIONS
     counts = {r[0]: r[1:4] for r in rs_rows[1:]}
-    assert counts == {rs["metadata"]["name"]: ["2", "2", "2"] if rev == 4 else ["0", "0", "0"]
+    assert counts == {rs["metadata"]["name"]: ["2", "2", "2"] if rev == 5 else ["0", "0", "0"]
                       for rev, rs in revisions.items()}
-    assert len(reader("get", "rs", "-o", "name").split()) == 12
+    assert len(reader("get", "rs", "-o", "name").split()) == 20
 
     pods = [line.split() for line in reader("get", "pods", "--no-headers").strip().splitlines()]
     assert len(pods) == 7
     assert {(p[1], p[2], p[3]) for p in pods} == {("1/1", "Running", "0")}
-    current = revisions[4]["metadata"]["name"]
+    current = revisions[5]["metadata"]["name"]
     backend = reader("get", "pods", "-l", selector("backend"), "-o", "name").split()
     assert len(backend) == 2 and all(p.startswith(f"pod/{current}-") for p in backend)
     running = reader("get", "pods", "--field-selector", "status.phase=Running", "-o", "name").split()
@@ -231,7 +228,7 @@ def test_get_deployments_replicasets_and_pods(reader):
 
 @required_versions
 def test_describe_deployment_replicaset_and_pod(reader):
-    current = by_revision(reader, "eli-maor-backend")[4]["metadata"]["name"]
+    current = by_revision(reader, "eli-maor-backend")[5]["metadata"]["name"]
     text = reader("describe", "deployment", "eli-maor-backend")
     for pattern in (
         r"Replicas:\s+2 desired \| 2 updated \| 2 total \| 2 available \| 0 unavailable",
@@ -250,7 +247,7 @@ def test_describe_deployment_replicaset_and_pod(reader):
         r"Controlled By:\s+Deployment/eli-maor-backend",
         r"Replicas:\s+2 current / 2 desired",
         r"Pods Status:\s+2 Running / 0 Waiting / 0 Succeeded / 0 Failed",
-        rf"{REVISION}: 4",
+        rf"{REVISION}: 5",
         rf"pod-template-hash={current.rsplit('-', 1)[1]}",
     ):
         assert re.search(pattern, text), f"{pattern!r} not in:\n{text}"
@@ -279,8 +276,10 @@ def test_rollout_history_lists_revisions_and_shows_one(reader):
     assert re.search(r"Image:\s+ghcr.io/eli-maor/backend:v1.9.0", text), text
     assert f"pod-template-hash={revisions[1]['metadata']['labels'][HASH]}" in text
     assert f"{CHANGE_CAUSE}: Release v1.9.0 - add export API" in text
-    # helm's rollback to release revision 2 brought revision 2's ReplicaSet back as 4, as kubectl's undo would.
-    assert revisions[4]["metadata"]["annotations"][REVISION_HISTORY] == "2"
+    # helm's rollback to release revision 2 kept the hand-set LOG_LEVEL, so revision 2 stayed in the history.
+    assert REVISION_HISTORY not in revisions[5]["metadata"]["annotations"]
+    env = {e["name"] for e in revisions[5]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env == {"ELI_MAOR_ENV", "LOG_LEVEL"}
     missing = reader.run("rollout", "history", "deployment/eli-maor-backend", "--revision=9", check=False)
     assert missing.returncode == 1
     assert "unable to find the specified revision" in missing.stderr
@@ -347,25 +346,25 @@ def test_smoke_set_image_status_undo_on_every_kubectl(kubectl):
     assert out.strip() == f"deployment.apps/{name} image updated"
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 3, 4, 5]
-    assert container_image(revisions[5]) == image("backend", "v2.1.0")
-    assert sorted(history(kubectl, name)) == [1, 3, 4, 5]
+    assert sorted(revisions) == [1, 2, 3, 4, 5, 6]
+    assert container_image(revisions[6]) == image("backend", "v2.1.0")
+    assert sorted(history(kubectl, name)) == [1, 2, 3, 4, 5, 6]
 
     assert kubectl("rollout", "undo", f"deployment/{name}").strip() == f"deployment.apps/{name} rolled back"
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 3, 5, 6]
-    restored = revisions[6]
+    assert sorted(revisions) == [1, 2, 3, 4, 6, 7]
+    restored = revisions[7]
     # The old template came back as revision max+1, on the very same ReplicaSet.
-    assert restored["metadata"]["uid"] == before[4]["metadata"]["uid"]
-    assert restored["metadata"]["annotations"][REVISION_HISTORY] == "2,4"
+    assert restored["metadata"]["uid"] == before[5]["metadata"]["uid"]
+    assert restored["metadata"]["annotations"][REVISION_HISTORY] == "5"
     # Differential: the Deployment's template is the revision's RS template minus the hash label.
     d = deployment(kubectl, name)
     assert d["spec"]["template"] == without_hash(restored["spec"]["template"])
     assert container_image(d) == image("backend", "v2.0.0")
-    assert d["metadata"]["annotations"][REVISION] == "6"
-    assert sorted(history(kubectl, name)) == [1, 3, 5, 6]
-    wait_for("every backend pod to come from revision 6", lambda: pods_all_from(kubectl, "backend", restored, 2))
+    assert d["metadata"]["annotations"][REVISION] == "7"
+    assert sorted(history(kubectl, name)) == [1, 2, 3, 4, 6, 7]
+    wait_for("every backend pod to come from revision 7", lambda: pods_all_from(kubectl, "backend", restored, 2))
 
 
 @required_versions
@@ -373,19 +372,19 @@ def test_undo_to_revision_renumbers_like_a_real_cluster(kubectl):
     name = "eli-maor-backend"
     kubectl("set", "image", f"deployment/{name}", f"backend={image('backend', 'v2.1.0')}")
     # Annotated after the change, as the docs recommend: the controller copies the
-    # Deployment's annotations onto its current ReplicaSet, revision 5.
+    # Deployment's annotations onto its current ReplicaSet, revision 6.
     kubectl("annotate", f"deployment/{name}", f"{CHANGE_CAUSE}=Update to v2.1.0 - faster exports",
             "example.com/ticket=OPS-7", "--overwrite")
     rollout_status(kubectl, name)
-    wait_for("revision 5's change-cause", lambda: history(kubectl, name).get(5) == "Update to v2.1.0 - faster exports")
+    wait_for("revision 6's change-cause", lambda: history(kubectl, name).get(6) == "Update to v2.1.0 - faster exports")
     target = by_revision(kubectl, name)[1]
 
     out = kubectl("rollout", "undo", f"deployment/{name}", "--to-revision=1")
     assert out.strip() == f"deployment.apps/{name} rolled back"
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [3, 4, 5, 6]
-    restored = revisions[6]
+    assert sorted(revisions) == [2, 3, 4, 5, 6, 7]
+    restored = revisions[7]
     assert restored["metadata"]["name"] == target["metadata"]["name"]
     assert restored["metadata"]["annotations"][REVISION_HISTORY] == "1"
     assert restored["metadata"]["annotations"][CHANGE_CAUSE] == "Release v1.9.0 - add export API"
@@ -395,13 +394,12 @@ def test_undo_to_revision_renumbers_like_a_real_cluster(kubectl):
     # kubectl's rollback replaces the annotations: the Deployment's own revision, plus the
     # target ReplicaSet's annotations minus the deployment.kubernetes.io ones.
     # The ticket annotation never reached revision 1, so it is gone.
-    assert d["metadata"]["annotations"] == {REVISION: "6", CHANGE_CAUSE: "Release v1.9.0 - add export API",
+    assert d["metadata"]["annotations"] == {REVISION: "7", CHANGE_CAUSE: "Release v1.9.0 - add export API",
                                             **HELM_ANNOTATIONS}
     assert history(kubectl, name) == {
-        3: "Release v2.0.1 - fix memory leak #131",
-        4: "Release v2.0.0 - fix bug #123",
-        5: "Update to v2.1.0 - faster exports",
-        6: "Release v1.9.0 - add export API",
+        **{rev: cause for rev, cause in SEEDED_CAUSE_LIST.items() if rev != 1},
+        6: "Update to v2.1.0 - faster exports",
+        7: "Release v1.9.0 - add export API",
     }
     wait_for("every backend pod to come from the restored ReplicaSet",
              lambda: pods_all_from(kubectl, "backend", restored, 2))
@@ -410,25 +408,25 @@ def test_undo_to_revision_renumbers_like_a_real_cluster(kubectl):
     assert gone.returncode == 1
     assert gone.stderr.strip() == "error: unable to find specified revision 1 in history"
 
-    # Plain undo goes to the previous revision (5), which brings its annotations back.
+    # Plain undo goes to the previous revision (6), which brings its annotations back.
     kubectl("rollout", "undo", f"deployment/{name}")
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [3, 4, 6, 7]
-    assert revisions[7]["metadata"]["annotations"][REVISION_HISTORY] == "5"
+    assert sorted(revisions) == [2, 3, 4, 5, 7, 8]
+    assert revisions[8]["metadata"]["annotations"][REVISION_HISTORY] == "6"
     d = deployment(kubectl, name)
     assert container_image(d) == image("backend", "v2.1.0")
-    assert d["metadata"]["annotations"] == {REVISION: "7", CHANGE_CAUSE: "Update to v2.1.0 - faster exports",
+    assert d["metadata"]["annotations"] == {REVISION: "8", CHANGE_CAUSE: "Update to v2.1.0 - faster exports",
                                             "example.com/ticket": "OPS-7", **HELM_ANNOTATIONS}
 
     # And back again: a ReplicaSet that returns twice keeps both of its old numbers.
     kubectl("rollout", "undo", f"deployment/{name}")
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [3, 4, 7, 8]
-    assert revisions[8]["metadata"]["name"] == target["metadata"]["name"]
-    assert revisions[8]["metadata"]["annotations"][REVISION_HISTORY] == "1,6"
-    assert deployment(kubectl, name)["spec"]["template"] == without_hash(revisions[8]["spec"]["template"])
+    assert sorted(revisions) == [2, 3, 4, 5, 8, 9]
+    assert revisions[9]["metadata"]["name"] == target["metadata"]["name"]
+    assert revisions[9]["metadata"]["annotations"][REVISION_HISTORY] == "1,7"
+    assert deployment(kubectl, name)["spec"]["template"] == without_hash(revisions[9]["spec"]["template"])
 
 
 @required_versions
@@ -457,12 +455,12 @@ def test_undo_refused_while_paused_and_skipped_for_the_current_template(kubectl)
     assert "paused" not in deployment(kubectl, name)["spec"]
 
     resumed = deployment(kubectl, name)
-    out = kubectl("rollout", "undo", f"deployment/{name}", "--to-revision=4")
+    out = kubectl("rollout", "undo", f"deployment/{name}", "--to-revision=5")
     assert out.strip() == (f"deployment.apps/{name} skipped rollback "
-                           "(current template already matches revision 4)")
+                           "(current template already matches revision 5)")
     unchanged = deployment(kubectl, name)
     assert unchanged["metadata"]["generation"] == resumed["metadata"]["generation"]
-    assert unchanged["metadata"]["annotations"][REVISION] == "4"
+    assert unchanged["metadata"]["annotations"][REVISION] == "5"
     assert sorted(by_revision(kubectl, name)) == SEEDED_REVISIONS
 
     missing = kubectl.run("rollout", "undo", f"deployment/{name}", "--to-revision=99", check=False)
@@ -489,9 +487,9 @@ def test_paused_deployment_holds_a_new_image_until_resumed(kubectl):
     kubectl("rollout", "resume", f"deployment/{name}")
     rollout_status(kubectl, name)
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 3, 4, 5]
-    assert container_image(revisions[5]) == image("backend", "v2.1.0")
-    wait_for("every backend pod to run v2.1.0", lambda: pods_all_from(kubectl, "backend", revisions[5], 2))
+    assert sorted(revisions) == [1, 2, 3, 4, 5, 6]
+    assert container_image(revisions[6]) == image("backend", "v2.1.0")
+    wait_for("every backend pod to run v2.1.0", lambda: pods_all_from(kubectl, "backend", revisions[6], 2))
 
 
 @required_versions
@@ -503,16 +501,16 @@ def test_restart_rolls_every_pod_through_a_new_replica_set(kubectl):
     rollout_status(kubectl, name)
 
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 3, 4, 5]
-    new = revisions[5]
+    assert sorted(revisions) == [1, 2, 3, 4, 5, 6]
+    new = revisions[6]
     stamp = new["spec"]["template"]["metadata"]["annotations"][RESTARTED_AT]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp), stamp  # RFC 3339, UTC
     d = deployment(kubectl, name)
     assert d["spec"]["template"]["metadata"]["annotations"] == {RESTARTED_AT: stamp}
     assert d["spec"]["template"] == without_hash(new["spec"]["template"])
-    assert container_image(new) == container_image(revisions[4])  # same image, new pods
+    assert container_image(new) == container_image(revisions[5])  # same image, new pods
     described = kubectl("describe", "deployment", name)
-    old_rs, new_rs = revisions[4]["metadata"]["name"], new["metadata"]["name"]
+    old_rs, new_rs = revisions[5]["metadata"]["name"], new["metadata"]["name"]
     for pattern in (rf"NewReplicaSet:\s+{new_rs} \(2/2 replicas created\)",
                     rf"ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set {new_rs} from 0 to 1",
                     rf"ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled down replica set {old_rs} from 1 to 0"):
@@ -524,7 +522,7 @@ def test_restart_rolls_every_pod_through_a_new_replica_set(kubectl):
 @required_versions
 def test_scale_to_zero_and_back(kubectl):
     name = "eli-maor-worker"
-    current = by_revision(kubectl, name)[4]
+    current = by_revision(kubectl, name)[5]
     old_pods = {p["metadata"]["name"] for p in live_pods(kubectl, "worker")}
     assert kubectl("scale", f"deployment/{name}", "--replicas=0").strip() == f"deployment.apps/{name} scaled"
     wait_for("the worker pods to go away",
@@ -582,17 +580,17 @@ def test_annotated_change_cause_shows_in_history(kubectl):
     name = "eli-maor-backend"
     kubectl("annotate", f"deployment/{name}", f"{CHANGE_CAUSE}=Release v2.1.0 - hotfix", "--overwrite")
     # The controller copies the Deployment's annotations onto its current ReplicaSet.
-    wait_for("revision 4's change-cause", lambda: history(kubectl, name).get(4) == "Release v2.1.0 - hotfix")
+    wait_for("revision 5's change-cause", lambda: history(kubectl, name).get(5) == "Release v2.1.0 - hotfix")
     kubectl("set", "image", f"deployment/{name}", f"backend={image('backend', 'v2.1.0')}")
     rollout_status(kubectl, name)
     rows = history(kubectl, name)
-    assert rows[5] == "Release v2.1.0 - hotfix"
+    assert rows[6] == "Release v2.1.0 - hotfix"
     assert rows[3] == SEEDED_CAUSES["backend"][3]
 
     kubectl("annotate", f"deployment/{name}", f"{CHANGE_CAUSE}=Release v2.1.0 - hotfix, verified", "--overwrite")
-    wait_for("revision 5's new change-cause",
-             lambda: history(kubectl, name).get(5) == "Release v2.1.0 - hotfix, verified")
-    assert history(kubectl, name)[4] == "Release v2.1.0 - hotfix"
+    wait_for("revision 6's new change-cause",
+             lambda: history(kubectl, name).get(6) == "Release v2.1.0 - hotfix, verified")
+    assert history(kubectl, name)[5] == "Release v2.1.0 - hotfix"
 
 
 @required_versions
@@ -629,7 +627,7 @@ def test_get_watch_streams_changes(kubectl):
 @required_versions
 def test_delete_deployment_garbage_collects_its_replica_sets_and_pods(kubectl):
     name = "eli-maor-worker"
-    assert len(owned_replica_sets(kubectl, name)) == 3
+    assert len(owned_replica_sets(kubectl, name)) == 5
     assert len(live_pods(kubectl, "worker")) == 2
     out = kubectl("delete", "deployment", name)
     assert re.fullmatch(rf'deployment.apps "{name}" deleted( from {NS} namespace)?', out.strip()), out
@@ -638,7 +636,7 @@ def test_delete_deployment_garbage_collects_its_replica_sets_and_pods(kubectl):
     missing = kubectl.run("get", "deployment", name, check=False)
     assert missing.returncode == 1
     assert missing.stderr.strip() == f'Error from server (NotFound): deployments.apps "{name}" not found'
-    assert len(owned_replica_sets(kubectl, "eli-maor-backend")) == 3
+    assert len(owned_replica_sets(kubectl, "eli-maor-backend")) == 5
     assert len(live_pods(kubectl, "backend")) == 2
 
 
@@ -658,7 +656,7 @@ def test_get_yaml_round_trips_through_apply_and_replace(kubectl, tmp_path):
         assert after[n]["spec"] == d["spec"], n
         assert after[n]["metadata"]["annotations"][REVISION] == d["metadata"]["annotations"][REVISION]
         assert "kubectl.kubernetes.io/last-applied-configuration" in after[n]["metadata"]["annotations"]
-    assert sum(len(owned_replica_sets(kubectl, n)) for n in before) == 12
+    assert sum(len(owned_replica_sets(kubectl, n)) for n in before) == 20
 
     # Nothing left to change: diff is empty (exit 0) for the same file.
     fresh = tmp_path / "backend.yaml"
@@ -687,8 +685,8 @@ def test_get_yaml_round_trips_through_apply_and_replace(kubectl, tmp_path):
     assert kubectl("apply", "-f", str(edited)).strip() == "deployment.apps/eli-maor-backend configured"
     rollout_status(kubectl, "eli-maor-backend")
     revisions = by_revision(kubectl, "eli-maor-backend")
-    assert sorted(revisions) == [1, 3, 4, 5]
-    assert container_image(revisions[5]) == image("backend", "v2.1.0")
+    assert sorted(revisions) == [1, 2, 3, 4, 5, 6]
+    assert container_image(revisions[6]) == image("backend", "v2.1.0")
 
 
 # ---- a failing release, at speed 100 (the 600 s progress deadline is 6 s) ---------------
@@ -711,7 +709,7 @@ def test_crashloop_release_fails_rollout_status_and_undo_recovers(fast_sandbox, 
     short = kubectl.run("rollout", "status", f"deployment/{name}", "--timeout=1s", check=False)
     assert short.returncode == 1
     assert short.stderr.strip() == "error: timed out waiting for the condition"
-    bad = by_revision(kubectl, name)[5]
+    bad = by_revision(kubectl, name)[6]
     bad_name = bad["metadata"]["name"]
 
     def crashlooping():
@@ -755,9 +753,9 @@ def test_crashloop_release_fails_rollout_status_and_undo_recovers(fast_sandbox, 
     progressing = condition(d, "Progressing")
     assert (progressing["status"], progressing["reason"]) == ("True", "NewReplicaSetAvailable")
     revisions = by_revision(kubectl, name)
-    assert sorted(revisions) == [1, 3, 5, 6]
-    assert container_image(revisions[6]) == image("backend", "v2.0.0")
-    wait_for("the crash-looping pod to go", lambda: pods_all_from(kubectl, "backend", revisions[6], 2))
+    assert sorted(revisions) == [1, 2, 3, 4, 6, 7]
+    assert container_image(revisions[7]) == image("backend", "v2.0.0")
+    wait_for("the crash-looping pod to go", lambda: pods_all_from(kubectl, "backend", revisions[7], 2))
     assert kubectl.json("get", "rs", bad_name)["spec"]["replicas"] == 0
 
 

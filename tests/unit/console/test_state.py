@@ -43,7 +43,7 @@ def test_components_in_configured_order_with_status(world):
     assert [v.name for v in views] == ORDER
     backend = views[0]
     assert (backend.desired, backend.ready, backend.updated, backend.available) == (2, 2, 2, 2)
-    assert backend.revision == "4"
+    assert backend.revision == "5"
     assert backend.image_tags == "v2.0.0"
     assert {v.status for v in views} == {"Complete"}
 
@@ -51,12 +51,12 @@ def test_components_in_configured_order_with_status(world):
 def test_revisions_newest_first_with_current_marker_and_pods(world):
     _, state, _ = world
     revisions = state.revisions(Ref("Deployment", "eli-maor-backend"))
-    # The seed's helm rollback brought revision 2's ReplicaSet back as 4.
-    assert [r.revision for r in revisions] == [4, 3, 1]
-    assert [r.current for r in revisions] == [True, False, False]
+    # The seed's helm rollback kept the hand-set LOG_LEVEL, so revision 2 is still there and 5 is new.
+    assert [r.revision for r in revisions] == [5, 4, 3, 2, 1]
+    assert [r.current for r in revisions] == [True, False, False, False, False]
     assert revisions[0].pods == 2 and revisions[0].ready == 2
-    assert revisions[1].change_cause == "Release v2.0.1 - fix memory leak #131"
-    assert revisions[1].images == ("ghcr.io/eli-maor/backend:v2.0.1-crashloop",)
+    assert revisions[2].change_cause == "Release v2.0.1 - fix memory leak #131"
+    assert revisions[2].images == ("ghcr.io/eli-maor/backend:v2.0.1-crashloop",)
 
 
 def test_a_rollout_streams_kubectl_wording_and_events(world):
@@ -70,7 +70,7 @@ def test_a_rollout_streams_kubectl_wording_and_events(world):
     assert 'Waiting for deployment "eli-maor-backend" rollout to finish: 1 out of 2 new replicas have been updated...' in texts
     assert texts.count('deployment "eli-maor-backend" successfully rolled out') == 1
     assert any(t.startswith("ScalingReplicaSet: Scaled up replica set eli-maor-backend-") for t in texts)
-    assert state.component(Ref("Deployment", "eli-maor-backend")).revision == "5"
+    assert state.component(Ref("Deployment", "eli-maor-backend")).revision == "6"
     assert state.lines(Ref("Deployment", "eli-maor-worker")) == []
 
 
