@@ -95,7 +95,8 @@ class KnownBad:
         newest = next((r for r in reversed(revisions) if r.current), None)
         if newest is None:
             return
-        available = newest.desired > 0 and newest.ready >= newest.desired
+        # Scaled to 0 (the emergency scale-down) asks nothing of it: no evidence either way.
+        available = newest.ready >= newest.desired
         before = self._newest.get(ref)
         if before is not None and before[0] != newest.replicaset and not before[1]:
             self.note(ref, before[0], "unavailable", "never became available while it was the newest", now)

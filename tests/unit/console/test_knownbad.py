@@ -159,3 +159,16 @@ def test_the_helm_suggestion_never_offers_the_content_of_a_failed_revision():
     assert target.revision == 4
     assert "5 skipped (the images of a failed revision)" in why
     assert history.known_bad(5) == "it runs the images of Helm revision 3, which failed: rev 3"
+
+
+def test_a_revision_scaled_to_zero_then_replaced_is_not_known_bad():
+    kb, ref = KnownBad(), Ref("Deployment", "web")
+    scaled = Revision(1, "", ("img:a",), {}, "web-h1", "", 0, 0, 0, True)
+    kb.observe(ref, [scaled], False, [], 1.0)
+    new = Revision(2, "", ("img:b",), {}, "web-h2", "", 2, 0, 0, True)
+    kb.observe(ref, [Revision(1, "", ("img:a",), {}, "web-h1", "", 0, 0, 0, False), new], False, [], 2.0)
+    assert kb.evidence(ref, scaled) == []
+    # The new one, rolled away from before it was ever available, is.
+    kb.observe(ref, [Revision(1, "", ("img:a",), {}, "web-h1", "", 2, 2, 2, True),
+                     Revision(2, "", ("img:b",), {}, "web-h2", "", 0, 0, 0, False)], False, [], 3.0)
+    assert [e.reason for e in kb.evidence(ref, new)] == ["never became available while it was the newest"]
