@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.widgets import DataTable
 
+from tui.core.fitting import fault_suffix, fit_images, kind_label, odd_ones, split_image
 from tui.core.workload import Ref
 
 from .key_table import KeyTable
@@ -15,9 +16,7 @@ from .style import style
 
 COLUMNS = (("kind", "Kind"), ("name", "Name"), ("ready", "Ready"), ("updated", "Upd"),
            ("available", "Avail"), ("revision", "Rev"), ("image", "Image"), ("status", "Status"))
-SHORT_KIND = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds", "Rollout": "rollout"}
-LETTER_KIND = {"Deployment": "D", "StatefulSet": "S", "DaemonSet": "DS", "Rollout": "R"}
-COMPACT_BELOW = 84  # columns of the table: below this the kind is one letter (80x24 terminals)
+MIN_IMAGE = 12  # the Image column never gets less: `v2…-crashloop` still says which build and that it is bad
 
 
 class ComponentTable(KeyTable):
@@ -36,15 +35,28 @@ class ComponentTable(KeyTable):
         self._views: dict[str, object] = {}
         self._filter = ""
         self._warnings: dict[str, int] = {}  # component -> readiness warnings (tui/kube/readiness.py)
-        self.compact = False
+        self._image_width = MIN_IMAGE
+        self._odd: set[str] = set()  # image tags that differ from most components'
         for key, label in COLUMNS:
             self.add_column(label, key=key)
 
     def on_resize(self) -> None:
-        compact = self.size.width < COMPACT_BELOW
-        if compact != self.compact:
-            self.compact = compact
+        if self._layout_changed():
             self.set_components(self._views.values())
+
+    def _layout_changed(self) -> bool:
+        """Recompute the Image column's room and the odd tags; True when the rows must be redrawn."""
+        views = list(self._views.values())
+        odd = odd_ones(_tags(v) for v in views)
+        other = 0
+        for n, (key, label) in enumerate(COLUMNS):
+            if key != "image":  # every other column at its widest cell, plus the cells' padding
+                other += max([len(label), *(len(self._texts(v)[n]) for v in views)]) + 2
+        # The rest is the Image column's (its padding, and a scrollbar's column when rows overflow).
+        width = max(MIN_IMAGE, self.size.width - other - 3) if self.size.width else 60
+        changed = (width, odd) != (self._image_width, self._odd)
+        self._image_width, self._odd = width, odd
+        return changed
 
     # ---- data --------------------------------------------------------------
 
@@ -65,29 +77,45 @@ class ComponentTable(KeyTable):
     def _matches(self, ref: Ref) -> bool:
         return self._filter.lower() in ref.name.lower()
 
+    def _texts(self, view) -> list[str]:
+        """Each column's plain text (kubectl get deploy's READY, UP-TO-DATE, AVAILABLE; image(s) uncut)."""
+        name = f"{view.name} ⚠" if self._warnings.get(view.name) else view.name
+        return [kind_label(view.kind), name, f"{view.ready}/{view.desired}", str(view.updated),
+                str(view.available), view.revision or "-", ",".join(view.images), view.status]
+
     def _cells(self, view) -> list:
-        # kubectl get deploy's READY, UP-TO-DATE and AVAILABLE: each of the desired count in Ready.
+        kind, _, ready, updated, available, revision, _, status = self._texts(view)
         return [
-            (LETTER_KIND if self.compact else SHORT_KIND).get(view.kind, view.kind),
+            kind,
             # A readiness marker only where there are warnings: unwarned rows render as before.
             Text.assemble(view.name, (" ⚠", style(self.app, "warning"))) if self._warnings.get(view.name)
             else view.name,
-            f"{view.ready}/{view.desired}",
-            str(view.updated),
-            str(view.available),
-            view.revision or "-",
-            view.image_tags,
-            Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete")),
+            ready, updated, available, revision,
+            self._image_cell(view),
+            Text(status, style=style(self.app, status, bold=status != "Complete")),
         ]
+
+    def _image_cell(self, view) -> Text:
+        """The image(s), cut from the registry end with `…`; a fault suffix in the error colour, a tag that
+        differs from most components' in bold."""
+        text = Text(fit_images(view.images, self._image_width))
+        if _tags(view) in self._odd:
+            text.stylize("bold")
+        for image in view.images:
+            suffix = fault_suffix(split_image(image)[1])
+            if suffix:
+                text.highlight_words([suffix], style(self.app, "error", bold=True))
+        return text
 
     def set_components(self, views: Iterable, select: Ref | None = None) -> None:
         """Replace every row (the set of components, or the filter, changed)."""
         views = list(views)
         keep = select or self.selected
         self._views = {v.ref: v for v in views}
+        self._layout_changed()
         self.clear(columns=True)
         for key, label in COLUMNS:
-            self.add_column("K" if key == "kind" and self.compact else label, key=key)
+            self.add_column(label, key=key)
         for view in views:
             if self._matches(view.ref):
                 self.add_row(*self._cells(view), key=_key(view.ref))
@@ -102,6 +130,10 @@ class ComponentTable(KeyTable):
             return
         for view in views:
             self._views[view.ref] = view
+        if self._layout_changed():  # the Image column's room or the odd tags changed: every row redrawn
+            self.set_components(self._views.values())
+            return
+        for view in views:
             if not self._matches(view.ref):
                 continue
             for (key, _), value in zip(COLUMNS, self._cells(view)):
@@ -153,6 +185,10 @@ class ComponentTable(KeyTable):
         event.stop()
         if event.row_key is not None and event.row_key.value is not None:
             self.post_message(ComponentHighlighted(_ref(event.row_key.value)))
+
+
+def _tags(view) -> str:
+    return ",".join(split_image(i)[1] for i in view.images)
 
 
 def _key(ref: Ref) -> str:

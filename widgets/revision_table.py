@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 
 from rich.text import Text
 
-from tui.core.state import image_tag
+from tui.core.fitting import fault_suffix, fit, fit_images, share, split_image
 from tui.core.times import human_age
 
 from .key_table import RevisionRows
@@ -32,18 +32,43 @@ class RevisionTable(RevisionRows):
     def __init__(self, clock: Callable[[], float], **kwargs) -> None:
         super().__init__(clock, **kwargs)
         self.component: str | None = None
+        self._shown_widths: tuple[int, int] | None = None
 
-    def _cells(self, view) -> list:
-        now = self.clock()
-        images = ",".join(image_tag(i) for i in view.images)
+    def _texts(self, view) -> list[str]:
+        age = human_age(self.clock() - view.created) if view.created is not None else "<unknown>"
         pods = f"{view.ready}/{view.pods}" if view.pods else "-"
-        marker = Text(CURRENT, style=style(self.app, "accent", bold=True)) if view.current else ""
-        cause = view.change_cause or Text("<none>", style="dim")
-        age = human_age(now - view.created) if view.created is not None else "<unknown>"
-        revision = Text(str(view.revision), style="bold") if view.current else str(view.revision)
-        return [marker, revision, cause, images, age, pods]
+        return [CURRENT if view.current else "", str(view.revision), view.change_cause or "<none>",
+                ",".join(view.images), age, pods]
 
-    def show(self, component: str | None, views: Iterable) -> None:
+    def _widths(self) -> tuple[int, int]:
+        """Room for Change-cause and Image: the whole of both when they fit, else cut, the longer first."""
+        texts = [self._texts(v) for v in self._revisions]
+        widest = [max([len(label), *(len(t[n]) for t in texts)]) for n, (_, label) in enumerate(COLUMNS)]
+        fixed = sum(w for n, w in enumerate(widest) if n not in (2, 3)) + 2 * len(COLUMNS) + 1
+        room = self.size.width - fixed if self.size.width else widest[2] + widest[3]
+        cause, image = share(room, [widest[2], widest[3]])
+        return cause, image
+
+    def _cells(self, view, widths: tuple[int, int] | None = None) -> list:
+        cause_width, image_width = widths or self._widths()
+        marker, revision, cause, _, age, pods = self._texts(view)
+        images = Text(fit_images(view.images, image_width))
+        for image in view.images:
+            suffix = fault_suffix(split_image(image)[1])
+            if suffix:
+                images.highlight_words([suffix], style(self.app, "error", bold=True))
+        return [
+            Text(CURRENT, style=style(self.app, "accent", bold=True)) if marker else "",
+            Text(revision, style="bold") if view.current else revision,
+            Text(fit(cause, cause_width), style="" if view.change_cause else "dim"),
+            images, age, pods,
+        ]
+
+    def on_resize(self) -> None:
+        if self._revisions:
+            self.show(self.component, self._revisions, redraw=True)
+
+    def show(self, component: str | None, views: Iterable, redraw: bool = False) -> None:
         """Show the history of `component`; the cursor stays on the same revision when it still exists."""
         views = list(views)
         keep = None
@@ -53,14 +78,18 @@ class RevisionTable(RevisionRows):
             v.revision for v in self._revisions]
         self.component = component
         self._revisions = views
-        if same_rows:
+        widths = self._widths()
+        if same_rows and not redraw and widths == self._shown_widths:
             for view in views:
-                for (key, _), value in zip(COLUMNS, self._cells(view)):
+                for (key, _), value in zip(COLUMNS, self._cells(view, widths)):
                     self.update_cell(str(view.revision), key, value, update_width=True)
             return
-        self.clear()
+        self._shown_widths = widths
+        self.clear(columns=True)
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
         for view in views:
-            self.add_row(*self._cells(view), key=str(view.revision))
+            self.add_row(*self._cells(view, widths), key=str(view.revision))
         if keep is not None:
             for n, view in enumerate(views):
                 if view.revision == keep:

@@ -419,27 +419,37 @@ def test_a_component_the_filter_hides_is_never_acted_on():
 
 
 @pytest.mark.offline
-def test_a_longer_image_or_status_widens_its_column_instead_of_being_cut():
-    """Identity is never hidden: a row updated in place (a watch event) keeps every character of its image
-    tag and status word, whatever the first values' widths were."""
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)])
+def test_a_longer_image_or_status_is_never_cut_silently(size):
+    """Identity is never hidden: a row updated in place (a watch event) shows its whole status word, and its
+    image either whole or cut with `…` from the registry end, its fault suffix kept and highlighted; the
+    table still fits its pane (nothing pushed off to the right) and the kind is a word at every width."""
     app = fixed_app()
+    image = "ghcr.io/eli-maor/worker:v2.1.0-slow-and-crashloop"
 
     async def scenario():
-        async with app.run_test(size=(160, 48)) as pilot:
+        async with app.run_test(size=size) as pilot:
             await pilot.pause()
             ref = Ref("Deployment", "eli-maor-worker")
             worker = copy.deepcopy(app.state.obj(ref))
-            worker["spec"]["template"]["spec"]["containers"][0]["image"] = \
-                "ghcr.io/eli-maor/worker:v2.1.0-slow-and-crashloop"
+            worker["spec"]["template"]["spec"]["containers"][0]["image"] = image
             worker["spec"]["replicas"] = 0
             app.apply([Changed("Deployment", "MODIFIED", worker)])
             await pilot.pause()
             table = app.components_table
             row = table.get_row_index("Deployment/eli-maor-worker")
-            cells = [str(c) for c in table.get_row_at(row)]
-            assert "v2.1.0-slow-and-crashloop" in cells and "Scaled down" in cells
+            cells = table.get_row_at(row)
+            shown = str(cells[6])
+            assert shown == image or ("…" in shown and shown.endswith("-crashloop")), shown
+            if size[0] >= 160:
+                assert shown == image
+            suffix = cells[6].plain.rindex("-crashloop")
+            assert any(span.start <= suffix and span.style and "bold" in str(span.style)
+                       for span in cells[6].spans)  # the fault suffix is highlighted
+            assert str(cells[7]) == "Scaled down" and str(cells[0]) == "Deploy"
             widths = {c.key.value: c.get_render_width(table) - 2 * table.cell_padding for c in table.columns.values()}
-            assert widths["image"] >= len("v2.1.0-slow-and-crashloop") and widths["status"] >= len("Scaled down")
+            assert widths["image"] >= len(shown) and widths["status"] >= len("Scaled down")
+            assert table.virtual_size.width <= table.size.width  # no column pushed out of sight
 
     run(scenario())
 
