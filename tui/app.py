@@ -130,6 +130,7 @@ class RollbackConsole(App):
         self._listed_once = False  # the first Deployment list has arrived
         self._listed_kinds: set[str] = set()
         self._frozen = False
+        self._width = 0  # the terminal's width at the last resize (0: none yet)
         self.notices: deque[str] = deque(maxlen=200)
         self.timeline_entries: list[tuple] = []  # replaced by the incident's audit-logged timeline
         self._muted: list[tuple[logging.Handler, int]] = []
@@ -240,6 +241,15 @@ class RollbackConsole(App):
             self.run_worker(self._start_watching, thread=True, exit_on_error=False, group="startup")
             self.set_interval(1.0, self._tick)
             self.run_worker(self._check_namespace, thread=True, exit_on_error=False, group="startup")
+
+    def on_resize(self, event) -> None:
+        """Shrinking below NARROW collapses the Checklist, as starting that narrow does (c opens it)."""
+        width = event.size.width
+        if width < NARROW <= self._width and self._console_alive():
+            self.sidebar.add_class("-collapsed")
+            if self.sidebar.has_focus_within:
+                self.components_table.focus()
+        self._width = width
 
     def on_unmount(self) -> None:
         self.incident.close_incident_log()
@@ -496,12 +506,19 @@ class RollbackConsole(App):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.components_table.set_filter(event.value.strip())
+        self._set_filter(event.value.strip())
+
+    def _set_filter(self, text: str) -> None:
+        """Filter the table and say so in the pane's title until it is cleared: rows the filter hides
+        must never look like rows that do not exist."""
+        self.components_table.set_filter(text)
+        pane = self.console_screen.query_one("#components-pane")
+        pane.border_title = f"Components · filter /{text} (esc clears)" if text else "Components"
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         table = self.components_table
-        table.set_filter(event.value.strip())
+        self._set_filter(event.value.strip())
         self.console_screen.query_one("#components-pane").remove_class("-filtering")
         table.focus()
         if table.row_count:
@@ -516,7 +533,7 @@ class RollbackConsole(App):
         if pane.has_class("-filtering") or self.components_table.filter_text:
             pane.remove_class("-filtering")
             self.console_screen.query_one("#filter", Input).value = ""
-            self.components_table.set_filter("")
+            self._set_filter("")
             self.components_table.select(self._selected)
             self.components_table.focus()
 

@@ -402,6 +402,26 @@ def test_a_context_that_cannot_be_used_is_said_once_and_every_watch_shows_down(t
 
 
 @pytest.mark.offline
+def test_shrinking_to_80_columns_collapses_the_checklist():
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            assert not app.sidebar.has_class("-collapsed")
+            app.sidebar.focus()  # open and focused: collapsing must hand the focus back
+            await pilot.pause()
+            assert app.sidebar.has_focus_within
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause()
+            assert app.sidebar.has_class("-collapsed") and app.components_table.has_focus
+            await pilot.press("c")  # still opens on demand
+            assert not app.sidebar.has_class("-collapsed")
+
+    run(scenario())
+
+
+@pytest.mark.offline
 def test_a_component_the_filter_hides_is_never_acted_on():
     app = fixed_app()
 
@@ -410,10 +430,14 @@ def test_a_component_the_filter_hides_is_never_acted_on():
             await pilot.pause()
             await pilot.press("slash", *"zzz", "enter")
             assert app.components_table.row_count == 0
+            pane = app.console_screen.query_one("#components-pane")
+            assert "filter /zzz" in str(pane.border_title)  # shown until cleared, also after enter
             await pilot.press("u")
             await pilot.pause()
             assert app.notices[-1] == "No component is selected; pick one in Components first."
             assert app.screen is app.console_screen
+            await pilot.press("escape")
+            assert str(pane.border_title) == "Components" and app.components_table.row_count == 4
 
     run(scenario())
 
