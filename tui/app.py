@@ -33,6 +33,7 @@ from textual.widgets import DataTable, Input
 from widgets.checklist_sidebar import ChecklistSidebar
 from widgets.component_table import ComponentTable
 from widgets.console_header import ConsoleHeader, TargetInfo
+from widgets.flash_line import FlashLine
 from widgets.messages import (
     ChecklistToggled,
     ComponentHighlighted,
@@ -51,6 +52,7 @@ from .controllers.incident import IncidentController
 from .controllers.operations import OperationsController
 from .controllers.plan import PlanController
 from .core import checklist as runbook
+from .core import flash
 from .core.errors import ConsoleError
 from .core.guard import Guard
 from .core.items import Health, Relisted
@@ -99,8 +101,10 @@ class RollbackConsole(App):
         helm_history=None,
         helm_binary=None,
         config: AppConfig | None = None,
+        exited: Callable[[], str] | None = None,
     ) -> None:
-        """`release`: the application's Helm release (shows the Helm pane); `helm`: the binary to run;
+        """`exited`: polled each second, a sentence once the process serving the cluster has exited (the demo's
+        sandbox child: polling reaps it). `release`: the application's Helm release (shows the Helm pane); `helm`: the binary to run;
         `helm_history`/`helm_binary`: pre-filled, for offline snapshots."""
         super().__init__()
         self.target = target
@@ -131,6 +135,9 @@ class RollbackConsole(App):
         self._listed_kinds: set[str] = set()
         self._frozen = False
         self._width = 0  # the terminal's width at the last resize (0: none yet)
+        self.left_in_flight = False  # quit while an operation was in flight (the process ends at once)
+        self.flash = flash.Flash()  # failures said in one line until resolved (tui/core/flash.py)
+        self._exited = exited
         self.notices: deque[str] = deque(maxlen=200)
         self.timeline_entries: list[tuple] = []  # replaced by the incident's audit-logged timeline
         self._muted: list[tuple[logging.Handler, int]] = []
@@ -279,6 +286,9 @@ class RollbackConsole(App):
         """Once a second: ages of stale watches; revision ages once a minute."""
         if self.state.stale():
             self.header.show_watches(self.state.watches)
+            self._show_health()
+        if self._exited is not None and flash.SANDBOX not in self.flash:
+            self.fail(flash.SANDBOX, self._exited())
         if int(self.clock()) % 60 == 0 and self._selected:
             self.revisions_table.show(self._selected, self.state.revisions(self._selected))
         self.evidence.poll()
@@ -318,8 +328,8 @@ class RollbackConsole(App):
         if not self._console_alive():
             return
         now = self.clock()
+        self.fail(flash.CONFIG, sentence)
         self.apply([Health(kind, False, now, sentence) for kind in _watched_kinds()])
-        self.say(sentence, severity="error")
 
     def _check_namespace(self) -> None:
         """In a worker: a namespace that does not exist lists as empty, so say it plainly."""
@@ -331,8 +341,8 @@ class RollbackConsole(App):
             client.CoreV1Api(self.target.api).read_namespace(ns, _request_timeout=10)
         except ApiException as exc:
             if exc.status == 404:
-                self.call_from_thread(self.say, f"Namespace {ns} does not exist on context {context}; "
-                                      "restart with -n and an existing namespace.", "error")
+                self.call_from_thread(self.fail, flash.NAMESPACE, f"Namespace {ns} does not exist on context "
+                                      f"{context}; restart with -n and an existing namespace.")
             # 403 (not allowed to read namespaces) is common and harmless; the watches report the rest.
         except Exception:  # noqa: BLE001 - unreachable servers are reported by the watchers' stale state
             pass
@@ -389,6 +399,7 @@ class RollbackConsole(App):
     def _repaint(self, dirty: set) -> None:
         if "*health" in dirty:
             self.header.show_watches(self.state.watches)
+            self._show_health()
         names = {n for n in dirty if isinstance(n, Ref)}
         table = self.components_table
         present = set(self.state.workloads())
@@ -575,6 +586,24 @@ class RollbackConsole(App):
                  + (" Read-only: every action is disabled." if self.read_only else ""))
         self.push_screen(HelpScreen(help_rows(), notes))
 
+    # ---- failures: one persistent line (tui/core/flash.py) -----------------------------------
+
+    def fail(self, key: str, sentence: str) -> None:
+        """Say a failure in the flash line until `fail(key, "")` resolves it; kept in `notices` when new."""
+        new = key not in self.flash
+        if not self.flash.set(key, sentence) or not self._console_alive():
+            return
+        if new and sentence:
+            self.notices.append(sentence)
+        self.console_screen.query_one(FlashLine).say(self.flash.line)
+
+    def _show_health(self) -> None:
+        """Watches that lost their server: said in the flash line, and the rows dimmed as of when."""
+        watches = self.state.watches
+        if flash.CONFIG not in self.flash:  # a context that cannot be used says so itself
+            self.fail(flash.SERVER, flash.server_failure(watches, self.target.server, self.clock()))
+        self.components_table.set_stale(flash.stale_since(watches))
+
     # ---- actions -----------------------------------------------------------------------------
 
     def refuse(self, sentence: str) -> None:
@@ -653,13 +682,23 @@ class RollbackConsole(App):
         if not running:
             self.exit()
             return
-        what = [b.doing for b in running]
+        what = list(dict.fromkeys(b.doing for b in running))  # a plan step busies several keys: said once
 
         def answered(leave: bool | None) -> None:
             if leave:
-                self.exit()
+                self.leave_in_flight()
 
         self.push_screen(QuitScreen(what), answered)
+
+    def leave_in_flight(self) -> None:
+        """Quit now: what is in flight carries on in the cluster, unwatched, and the audit log says so;
+        `left_in_flight` tells the command to end the process at once (tui/cli.py)."""
+        for busy in self.ledger.in_flight():
+            name = getattr(busy.key, "name", busy.key)
+            self.record("note", str(name), f"Quit while {busy.doing} was in flight: it carries on in the cluster, "
+                        "unwatched; check its outcome with kubectl rollout status.")
+        self.left_in_flight = True
+        self.exit()
 
 
 def _watched_kinds() -> set[str]:

@@ -12,10 +12,12 @@ from tui.core.workload import Ref
 
 from .key_table import KeyTable
 from .messages import ComponentHighlighted
-from .style import style
+from .style import clock_time, style
 
 COLUMNS = (("kind", "Kind"), ("name", "Name"), ("ready", "Ready"), ("updated", "Upd"),
            ("available", "Avail"), ("revision", "Rev"), ("image", "Image"), ("status", "Status"))
+# A stale row's status, longest first: the first that fits is shown (the flash line says the rest).
+STALE_FORMS = ("{status} as of {at}Z", "{status} @{at}", "{status} (stale)", "{status}?")
 MIN_IMAGE = 12  # the Image column never gets less: `v2…-crashloop` still says which build and that it is bad
 
 
@@ -36,6 +38,8 @@ class ComponentTable(KeyTable):
         self._filter = ""
         self._warnings: dict[str, int] = {}  # component -> readiness warnings (tui/kube/readiness.py)
         self._image_width = MIN_IMAGE
+        self._stale_since: float | None = None  # the watches lost their server then: rows are as of then
+        self._stale_form = 0  # which of STALE_FORMS fits
         self._odd: set[str] = set()  # image tags that differ from most components'
         for key, label in COLUMNS:
             self.add_column(label, key=key)
@@ -48,15 +52,21 @@ class ComponentTable(KeyTable):
         """Recompute the Image column's room and the odd tags; True when the rows must be redrawn."""
         views = list(self._views.values())
         odd = odd_ones(_tags(v) for v in views)
-        other = 0
-        for n, (key, label) in enumerate(COLUMNS):
-            if key != "image":  # every other column at its widest cell, plus the cells' padding
-                other += max([len(label), *(len(self._texts(v)[n]) for v in views)]) + 2
-        # The rest is the Image column's (its padding, and a scrollbar's column when rows overflow).
-        width = max(MIN_IMAGE, self.size.width - other - 3) if self.size.width else 60
-        changed = (width, odd) != (self._image_width, self._odd)
-        self._image_width, self._odd = width, odd
-        return changed
+        before = (self._image_width, self._odd, self._stale_form)
+        self._odd = odd
+        # Stale rows say since when in the longest form that leaves the Image column its least width.
+        for form in range(len(STALE_FORMS)):
+            self._stale_form = form
+            other = 0
+            for n, (key, label) in enumerate(COLUMNS):
+                if key != "image":  # every other column at its widest cell, plus the cells' padding
+                    other += max([len(label), *(len(self._texts(v)[n]) for v in views)]) + 2
+            # The rest is the Image column's (its padding, and a scrollbar's column when rows overflow).
+            room = self.size.width - other - 3 if self.size.width else 60
+            if room >= MIN_IMAGE or self._stale_since is None:
+                break
+        self._image_width = max(MIN_IMAGE, room)
+        return (self._image_width, self._odd, self._stale_form) != before
 
     # ---- data --------------------------------------------------------------
 
@@ -80,11 +90,18 @@ class ComponentTable(KeyTable):
     def _texts(self, view) -> list[str]:
         """Each column's plain text (kubectl get deploy's READY, UP-TO-DATE, AVAILABLE; image(s) uncut)."""
         name = f"{view.name} ⚠" if self._warnings.get(view.name) else view.name
+        status = view.status
+        if self._stale_since is not None:
+            status = STALE_FORMS[self._stale_form].format(status=status, at=clock_time(self._stale_since))
         return [kind_label(view.kind), name, f"{view.ready}/{view.desired}", str(view.updated),
-                str(view.available), view.revision or "-", ",".join(view.images), view.status]
+                str(view.available), view.revision or "-", ",".join(view.images), status]
 
     def _cells(self, view) -> list:
         kind, _, ready, updated, available, revision, _, status = self._texts(view)
+        if self._stale_since is not None:  # what a lost watch last saw: dimmed, never shown as live
+            texts = self._texts(view)
+            texts[6] = fit_images(view.images, self._image_width)
+            return [Text(t, style="dim") for t in texts]
         return [
             kind,
             # A readiness marker only where there are warnings: unwarned rows render as before.
@@ -145,6 +162,12 @@ class ComponentTable(KeyTable):
         self._warnings = dict(warnings)
         if changed & {ref.name for ref in self._views}:
             self.set_components(self._views.values())  # rebuilt, so the Name column widens for the marker
+
+    def set_stale(self, since: float | None) -> None:
+        """Dim every row and say since when its status is known (None: the watches are live again)."""
+        if since != self._stale_since:
+            self._stale_since = since
+            self.set_components(self._views.values())
 
     def remove_components(self, refs: Iterable[Ref]) -> None:
         refs = [r for r in refs if r in self._views]

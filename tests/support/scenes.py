@@ -153,3 +153,19 @@ async def an_incident_then_e(pilot, state_dir: Path | None = None) -> None:
     await pilot.press("e")
     await pilot.pause()
     await pilot.pause()
+
+
+# ---- failures: the flash line and a stale screen -----------------------------------------------
+
+
+async def server_gone(pilot) -> None:
+    """Every watch lost its server 42 s ago (what the watchers report): the flash line names the server,
+    the rows are dimmed and say as of when."""
+    from tui.core.items import Health
+
+    await pilot.pause()
+    app = pilot.app
+    since = app.clock() - 42
+    sentence = f"Cannot reach the API server at {app.target.server}; retrying (check the cluster and your network)."
+    app.apply([Health(kind, False, since, sentence) for kind in list(app.state.watches)])
+    await pilot.pause()

@@ -368,14 +368,21 @@ def test_offline_actions_say_why_not_and_quit_asks_while_in_flight():
             await pilot.press("p")  # one operation at a time per component
             assert app.notices[-1] == (f"{BACKEND} is busy: rolling back {BACKEND} is not finished; wait for its "
                                        "outcome in the Rollout stream.")
+            for name in ("eli-maor-worker", "eli-maor-beat"):  # a plan's step busies several components
+                app.ledger.start(Ref("Deployment", name), "rolling back every component")
+                app.ledger.executing(Ref("Deployment", name))
             await pilot.press("q")
             await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), "the quit question")
+            assert app.screen.in_flight == [f"rolling back {BACKEND}", "rolling back every component"]  # each once
             await pilot.press("n")
             assert app.is_running and app.screen is app.console_screen
             await pilot.press("q", "y")
             await wait_for(pilot, lambda: not app.is_running, "the console to exit", 5)
-
     run(scenario())
+    assert app.left_in_flight  # the command ends the process at once (tui/cli.py), not when the step stalls
+    notes = [e for e in app.timeline_entries if e[1] == "note"]
+    assert [e[2] for e in notes] == [BACKEND, "eli-maor-worker", "eli-maor-beat"]
+    assert all("carries on in the cluster" in e[3] for e in notes)
 
 
 @pytest.mark.offline

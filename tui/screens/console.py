@@ -18,6 +18,7 @@ from textual.widgets import Footer, Input
 from widgets.checklist_sidebar import ChecklistSidebar
 from widgets.component_table import ComponentTable
 from widgets.console_header import ConsoleHeader, TargetInfo
+from widgets.flash_line import FlashLine
 from widgets.helm_pane import HelmPane
 from widgets.revision_table import RevisionTable
 from widgets.rollout_stream import RolloutStream
@@ -138,4 +139,5 @@ class ConsoleScreen(Screen):
             sidebar = ChecklistSidebar(self.checklist, id="checklist", classes="pane")
             sidebar.border_title = "Checklist"
             yield sidebar
+        yield FlashLine(id="flash")  # under the panes, over the footer: a failure until it is resolved
         yield Footer(compact=True, show_command_palette=False)
