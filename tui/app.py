@@ -15,9 +15,11 @@ controllers (Helm, the plan, the checklist, incidents) see only that.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import inspect
 import logging
+import signal
 import sys
 import threading
 import time
@@ -102,6 +104,7 @@ class RollbackConsole(App):
         helm_binary=None,
         config: AppConfig | None = None,
         exited: Callable[[], str] | None = None,
+        exit_on_signals: bool = False,
     ) -> None:
         """`exited`: polled each second, a sentence once the process serving the cluster has exited (the demo's
         sandbox child: polling reaps it). `release`: the application's Helm release (shows the Helm pane); `helm`: the binary to run;
@@ -138,6 +141,7 @@ class RollbackConsole(App):
         self.left_in_flight = False  # quit while an operation was in flight (the process ends at once)
         self.flash = flash.Flash()  # failures said in one line until resolved (tui/core/flash.py)
         self._exited = exited
+        self._exit_on_signals = exit_on_signals
         self.notices: deque[str] = deque(maxlen=200)
         self.timeline_entries: list[tuple] = []  # replaced by the incident's audit-logged timeline
         self._muted: list[tuple[logging.Handler, int]] = []
@@ -234,6 +238,8 @@ class RollbackConsole(App):
 
     def on_ready(self) -> None:
         """The console screen is composed: first paint from the state, then start the watchers."""
+        if self._exit_on_signals:
+            self._exit_on_hangup()
         if self.size.width < NARROW:
             self.sidebar.add_class("-collapsed")
         self._refresh_scope_title()
@@ -248,6 +254,16 @@ class RollbackConsole(App):
             self.run_worker(self._start_watching, thread=True, exit_on_error=False, group="startup")
             self.set_interval(1.0, self._tick)
             self.run_worker(self._check_namespace, thread=True, exit_on_error=False, group="startup")
+
+    def _exit_on_hangup(self) -> None:
+        """A closed terminal (SIGHUP) or SIGTERM ends the console as q does, so the command's cleanup runs
+        (the demo stops its sandbox and removes its kubeconfig); a handler on the loop, never mid-frame."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.exit)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or not POSIX
+                pass
 
     def on_resize(self, event) -> None:
         """Shrinking below NARROW collapses the Checklist, as starting that narrow does (c opens it)."""

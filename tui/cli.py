@@ -178,6 +178,7 @@ def _console(args: argparse.Namespace) -> int:
         release=release,
         helm=args.helm or config.helm or "helm",
         config=config,
+        exit_on_signals=True,
     )
     app.run()
     return _leave(app, app.return_code or 0)
@@ -217,7 +218,8 @@ def _demo(args: argparse.Namespace) -> int:
         app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
                               read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
                               release=_release_of(args, APP), helm=args.helm or _demo_helm(),
-                              config=_demo_config(sandbox.kubeconfig), exited=_exited(sandbox))
+                              config=_demo_config(sandbox.kubeconfig), exited=_exited(sandbox),
+                              exit_on_signals=True)
         app.run()
         code = app.return_code or 0
     except ConsoleError as exc:
@@ -236,7 +238,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _exit_on_signal(signum, frame) -> None:
-    """SIGHUP (the terminal closed) or SIGTERM: leave through the finally blocks, which clean up."""
+    """SIGHUP (the terminal closed) or SIGTERM before the console runs (the sandbox starting): leave through
+    the finally blocks, which clean up. While it runs, the console's own handler quits it as q does."""
     raise SystemExit(128 + signum)
 
 
