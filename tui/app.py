@@ -156,6 +156,11 @@ class RollbackConsole(App):
         self.plans = PlanController(self)  # "roll back every component" (A) and rollback readiness (w)
         self.operations = OperationsController(self, settle_timeout)  # u, r, d, p, x, s, t, a
 
+    def get_system_commands(self, screen):
+        """Textual's own commands but its Quit: ours (ActionsProvider) asks first while something is in flight,
+        and the palette would otherwise list Quit twice."""
+        return (command for command in super().get_system_commands(screen) if command.title != "Quit")
+
     # ---- composition -------------------------------------------------------------------------
 
     def get_default_screen(self) -> ConsoleScreen:

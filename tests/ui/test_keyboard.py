@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from textual.command import CommandPalette
+from textual.widgets import OptionList
 
+from tests.support.fixtures import fixed_app
 from tests.support.fixtures.helm import fixed_helm_app
 from tests.support.pilot import run
 from tui.helm.diff import manifest_diff
@@ -63,5 +66,23 @@ def test_tab_moves_focus_through_every_field_of_the_helm_options():
             for wanted in ("wait", "timeout", "force", "cleanup", "no-hooks", "continue", "cancel"):
                 assert wanted in seen, seen
             assert app.screen is screen
+
+    run(scenario())
+
+
+def test_the_palette_lists_quit_once():
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            assert isinstance(app.screen, CommandPalette)
+            await pilot.press(*"quit")
+            await pilot.pause(0.8)
+            options = app.screen.query_one(OptionList)
+            prompts = [str(options.get_option_at_index(n).prompt) for n in range(options.option_count)]
+            assert sum("Quit" in p for p in prompts) == 1, prompts
 
     run(scenario())
