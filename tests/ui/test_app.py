@@ -152,6 +152,10 @@ def test_pause_and_resume(sb):
             assert screen.operation.kind == "pause"
             await wait_for(pilot, lambda: app.state.component(Ref("Deployment", BACKEND)).paused, "paused")
             assert f"deployment.apps/{BACKEND} paused" in stream_texts(app)
+            paused = f"deployment {BACKEND} is paused: its rollout waits until it is resumed (p)"
+            await wait_for(pilot, lambda: paused in stream_texts(app), "the paused rollout said")
+            after = stream_texts(app)[stream_texts(app).index(f"deployment.apps/{BACKEND} paused"):]
+            assert not any("successfully rolled out" in t for t in after)  # a pause is no rollout's success
             await pilot.press("p")
             screen = await confirm(pilot, app)
             assert screen.operation.kind == "resume"
@@ -501,5 +505,27 @@ def test_a_missing_namespace_and_an_empty_selection_are_said(sb):
             await wait_for(pilot, lambda: app.notices, "a sentence")
             assert list(app.notices) == ["No Deployments matching app=nothing in namespace production; check -n and -l "
                                    "(or the config file)."]
+
+    run(scenario())
+
+
+@pytest.mark.offline
+def test_a_repeated_event_updates_its_stream_line_instead_of_adding_one():
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            events = [e for e in app.state.objects["Event"].values() if e.get("reason") == "BackOff"]
+            event = copy.deepcopy(max(events, key=lambda e: e.get("count") or 1))
+            prefix = f"BackOff: {event['message']}"
+            for count in range((event.get("count") or 1) + 1, (event.get("count") or 1) + 4):
+                event["count"] = count
+                app.apply([Changed("Event", "MODIFIED", copy.deepcopy(event))])
+                await pilot.pause()
+            shown = [t for t in stream_texts(app) if t.startswith(prefix)]
+            assert shown == [f"{prefix} (x{count})"]  # one line, the newest count
+            await pilot.press("l", "l")  # the stream redrawn from the state: still one line
+            assert [t for t in stream_texts(app) if t.startswith(prefix)] == [f"{prefix} (x{count})"]
 
     run(scenario())
