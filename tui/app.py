@@ -304,14 +304,15 @@ class RollbackConsole(App):
         self.post_message(WatchBatch())
 
     def _tick(self) -> None:
-        """Once a second: ages of stale watches; revision ages once a minute."""
+        """Once a second: ages of stale watches, of revisions and Helm revisions; a sandbox that exited."""
         if self.state.stale():
             self.header.show_watches(self.state.watches)
             self._show_health()
         if self._exited is not None and flash.SANDBOX not in self.flash:
             self.fail(flash.SANDBOX, self._exited())
-        if int(self.clock()) % 60 == 0 and self._selected:
-            self.revisions_table.show(self._selected, self.state.revisions(self._selected))
+        self.revisions_table.refresh_ages()
+        if self.helm is not None:
+            self.helm.pane.table.refresh_ages()
         self.evidence.poll()
 
     # ---- live data ---------------------------------------------------------------------------

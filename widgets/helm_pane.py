@@ -42,8 +42,8 @@ class HelmTable(RevisionRows):
     """
 
     BINDINGS = [
-        Binding("d", "diff", "Diff", show=False),
-        Binding("r", "rollback", "Rollback", show=False),
+        Binding("d", "diff", "Diff"),
+        Binding("r", "rollback", "Roll back"),
     ]
 
     def __init__(self, clock: Callable[[], float], **kwargs) -> None:
@@ -76,6 +76,11 @@ class HelmTable(RevisionRows):
                   "app": lambda r: r.app_version,
                   "updated": lambda r: human_age(now - r.updated) if r.updated is not None else "-"}[key]
         return [values(r) for r in self._revisions]
+
+    def refresh_ages(self) -> None:
+        """Ages move on with the clock: called every second (a new revision says 5s, then 1m, never 0s)."""
+        if self._revisions:
+            self.show(self.release, self._revisions)
 
     def on_resize(self) -> None:
         if self._revisions:

@@ -64,6 +64,11 @@ class RevisionTable(RevisionRows):
             images, age, pods,
         ]
 
+    def refresh_ages(self) -> None:
+        """Ages move on with the clock: called every second (a new revision says 5s, then 1m, never 0s)."""
+        if self._revisions:
+            self.show(self.component, self._revisions)
+
     def on_resize(self) -> None:
         if self._revisions:
             self.show(self.component, self._revisions, redraw=True)

@@ -86,3 +86,67 @@ def test_the_palette_lists_quit_once():
             assert sum("Quit" in p for p in prompts) == 1, prompts
 
     run(scenario())
+
+
+def footer_keys(app) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [key.key for key in app.console_screen.query(FooterKey)]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)])
+def test_the_footer_shows_the_keys_of_the_focused_pane(size):
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            assert app.components_table.has_focus
+            keys = footer_keys(app)
+            assert {"u", "p", "s", "t", "A", "slash", "c", "H", "question_mark", "q"} <= set(keys), keys
+            assert "r" not in keys and "space" not in keys
+            app.revisions_table.focus()
+            await pilot.pause()
+            keys = footer_keys(app)
+            assert {"u", "r", "d", "w", "q"} <= set(keys) and "A" not in keys, keys
+            app.stream.log.focus()
+            await pilot.pause()
+            assert {"l", "i", "e", "q"} <= set(footer_keys(app))
+            if app.sidebar.has_class("-collapsed"):
+                await pilot.press("c")  # opens and focuses it
+            else:
+                app.sidebar.focus()
+            await pilot.pause()
+            assert app.sidebar.has_focus
+            assert {"space", "m", "S", "i", "e", "q"} <= set(footer_keys(app))
+
+    run(scenario())
+
+
+def test_ages_move_on_with_the_clock():
+    app = fixed_helm_app()
+
+    async def scenario():
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            helm, revisions = app.helm.pane.table, app.revisions_table
+            newest = str(helm.revisions[0].revision)
+            app.clock.at = helm.revisions[0].updated + 3  # a Helm revision made 3 s ago
+            app._tick()
+            await pilot.pause()
+            assert str(helm.get_cell(newest, "updated")) == "3s"
+            current = revisions.revisions[0]
+            app.clock.at = current.created + 5  # the current ReplicaSet made 5 s ago
+            app._tick()
+            await pilot.pause()
+            assert str(revisions.get_cell(str(current.revision), "age")) == "5s"
+            app.clock.at += 150
+            app._tick()
+            await pilot.pause()
+            assert str(revisions.get_cell(str(current.revision), "age")) == "2m"
+            app.clock.at = helm.revisions[0].updated + 125
+            app._tick()
+            await pilot.pause()
+            assert str(helm.get_cell(newest, "updated")) == "2m"  # not "0s" for two minutes
+
+    run(scenario())
