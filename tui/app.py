@@ -15,9 +15,11 @@ controllers (Helm, the plan, the checklist, incidents) see only that.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import inspect
 import logging
+import signal
 import sys
 import threading
 import time
@@ -33,6 +35,7 @@ from textual.widgets import DataTable, Input
 from widgets.checklist_sidebar import ChecklistSidebar
 from widgets.component_table import ComponentTable
 from widgets.console_header import ConsoleHeader, TargetInfo
+from widgets.flash_line import FlashLine
 from widgets.messages import (
     ChecklistToggled,
     ComponentHighlighted,
@@ -52,6 +55,7 @@ from .controllers.metrics import MetricsController
 from .controllers.operations import OperationsController
 from .controllers.plan import PlanController
 from .core import checklist as runbook
+from .core import flash
 from .core.errors import ConsoleError
 from .core.guard import Guard
 from .core.items import Health, Relisted
@@ -101,8 +105,11 @@ class RollbackConsole(App):
         helm_history=None,
         helm_binary=None,
         config: AppConfig | None = None,
+        exited: Callable[[], str] | None = None,
+        exit_on_signals: bool = False,
     ) -> None:
-        """`release`: the application's Helm release (shows the Helm pane); `helm`: the binary to run;
+        """`exited`: polled each second, a sentence once the process serving the cluster has exited (the demo's
+        sandbox child: polling reaps it). `release`: the application's Helm release (shows the Helm pane); `helm`: the binary to run;
         `helm_history`/`helm_binary`: pre-filled, for offline snapshots."""
         super().__init__()
         self.target = target
@@ -132,6 +139,11 @@ class RollbackConsole(App):
         self._listed_once = False  # the first Deployment list has arrived
         self._listed_kinds: set[str] = set()
         self._frozen = False
+        self._width = 0  # the terminal's width at the last resize (0: none yet)
+        self.left_in_flight = False  # quit while an operation was in flight (the process ends at once)
+        self.flash = flash.Flash()  # failures said in one line until resolved (tui/core/flash.py)
+        self._exited = exited
+        self._exit_on_signals = exit_on_signals
         self.notices: deque[str] = deque(maxlen=200)
         self.timeline_entries: list[tuple] = []  # replaced by the incident's audit-logged timeline
         self._muted: list[tuple[logging.Handler, int]] = []
@@ -146,6 +158,11 @@ class RollbackConsole(App):
         self.plans = PlanController(self)  # "roll back every component" (A) and rollback readiness (w)
         self.operations = OperationsController(self, settle_timeout)  # u, r, d, p, x, s, t, a
         self.metrics = MetricsController(self)  # alerts on the rows, the Metrics view (m), health evidence
+
+    def get_system_commands(self, screen):
+        """Textual's own commands but its Quit: ours (ActionsProvider) asks first while something is in flight,
+        and the palette would otherwise list Quit twice."""
+        return (command for command in super().get_system_commands(screen) if command.title != "Quit")
 
     # ---- composition -------------------------------------------------------------------------
 
@@ -229,6 +246,8 @@ class RollbackConsole(App):
 
     def on_ready(self) -> None:
         """The console screen is composed: first paint from the state, then start the watchers."""
+        if self._exit_on_signals:
+            self._exit_on_hangup()
         if self.size.width < NARROW:
             self.sidebar.add_class("-collapsed")
         self._refresh_scope_title()
@@ -246,6 +265,25 @@ class RollbackConsole(App):
             self.run_worker(self._start_watching, thread=True, exit_on_error=False, group="startup")
             self.set_interval(1.0, self._tick)
             self.run_worker(self._check_namespace, thread=True, exit_on_error=False, group="startup")
+
+    def _exit_on_hangup(self) -> None:
+        """A closed terminal (SIGHUP) or SIGTERM ends the console as q does, so the command's cleanup runs
+        (the demo stops its sandbox and removes its kubeconfig); a handler on the loop, never mid-frame."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.exit)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or not POSIX
+                pass
+
+    def on_resize(self, event) -> None:
+        """Shrinking below NARROW collapses the Checklist, as starting that narrow does (c opens it)."""
+        width = event.size.width
+        if width < NARROW <= self._width and self._console_alive():
+            self.sidebar.add_class("-collapsed")
+            if self.sidebar.has_focus_within:
+                self.components_table.focus()
+        self._width = width
 
     def on_unmount(self) -> None:
         self.metrics.stop()
@@ -273,11 +311,15 @@ class RollbackConsole(App):
         self.post_message(WatchBatch())
 
     def _tick(self) -> None:
-        """Once a second: ages of stale watches; revision ages once a minute."""
+        """Once a second: ages of stale watches, of revisions and Helm revisions; a sandbox that exited."""
         if self.state.stale():
             self.header.show_watches(self.state.watches)
-        if int(self.clock()) % 60 == 0 and self._selected:
-            self.revisions_table.show(self._selected, self.state.revisions(self._selected))
+            self._show_health()
+        if self._exited is not None and flash.SANDBOX not in self.flash:
+            self.fail(flash.SANDBOX, self._exited())
+        self.revisions_table.refresh_ages()
+        if self.helm is not None:
+            self.helm.pane.table.refresh_ages()
         self.evidence.poll()
         self.incident.settle()
 
@@ -316,8 +358,8 @@ class RollbackConsole(App):
         if not self._console_alive():
             return
         now = self.clock()
+        self.fail(flash.CONFIG, sentence)
         self.apply([Health(kind, False, now, sentence) for kind in _watched_kinds()])
-        self.say(sentence, severity="error")
 
     def _check_namespace(self) -> None:
         """In a worker: a namespace that does not exist lists as empty, so say it plainly."""
@@ -329,8 +371,8 @@ class RollbackConsole(App):
             client.CoreV1Api(self.target.api).read_namespace(ns, _request_timeout=10)
         except ApiException as exc:
             if exc.status == 404:
-                self.call_from_thread(self.say, f"Namespace {ns} does not exist on context {context}; "
-                                      "restart with -n and an existing namespace.", "error")
+                self.call_from_thread(self.fail, flash.NAMESPACE, f"Namespace {ns} does not exist on context "
+                                      f"{context}; restart with -n and an existing namespace.")
             # 403 (not allowed to read namespaces) is common and harmless; the watches report the rest.
         except Exception:  # noqa: BLE001 - unreachable servers are reported by the watchers' stale state
             pass
@@ -389,6 +431,7 @@ class RollbackConsole(App):
     def _repaint(self, dirty: set) -> None:
         if "*health" in dirty:
             self.header.show_watches(self.state.watches)
+            self._show_health()
         names = {n for n in dirty if isinstance(n, Ref)}
         table = self.components_table
         present = set(self.state.workloads())
@@ -531,12 +574,19 @@ class RollbackConsole(App):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.components_table.set_filter(event.value.strip())
+        self._set_filter(event.value.strip())
+
+    def _set_filter(self, text: str) -> None:
+        """Filter the table and say so in the pane's title until it is cleared: rows the filter hides
+        must never look like rows that do not exist."""
+        self.components_table.set_filter(text)
+        pane = self.console_screen.query_one("#components-pane")
+        pane.border_title = f"Components · filter /{text} (esc clears)" if text else "Components"
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         table = self.components_table
-        table.set_filter(event.value.strip())
+        self._set_filter(event.value.strip())
         self.console_screen.query_one("#components-pane").remove_class("-filtering")
         table.focus()
         if table.row_count:
@@ -551,7 +601,7 @@ class RollbackConsole(App):
         if pane.has_class("-filtering") or self.components_table.filter_text:
             pane.remove_class("-filtering")
             self.console_screen.query_one("#filter", Input).value = ""
-            self.components_table.set_filter("")
+            self._set_filter("")
             self.components_table.select(self._selected)
             self.components_table.focus()
 
@@ -592,6 +642,24 @@ class RollbackConsole(App):
                  + (" Production: type the component's name to confirm." if self.production else "")
                  + (" Read-only: every action is disabled." if self.read_only else ""))
         self.push_screen(HelpScreen(help_rows(), notes))
+
+    # ---- failures: one persistent line (tui/core/flash.py) -----------------------------------
+
+    def fail(self, key: str, sentence: str) -> None:
+        """Say a failure in the flash line until `fail(key, "")` resolves it; kept in `notices` when new."""
+        new = key not in self.flash
+        if not self.flash.set(key, sentence) or not self._console_alive():
+            return
+        if new and sentence:
+            self.notices.append(sentence)
+        self.console_screen.query_one(FlashLine).say(self.flash.line)
+
+    def _show_health(self) -> None:
+        """Watches that lost their server: said in the flash line, and the rows dimmed as of when."""
+        watches = self.state.watches
+        if flash.CONFIG not in self.flash:  # a context that cannot be used says so itself
+            self.fail(flash.SERVER, flash.server_failure(watches, self.target.server, self.clock()))
+        self.components_table.set_stale(flash.stale_since(watches))
 
     # ---- actions -----------------------------------------------------------------------------
 
@@ -671,13 +739,23 @@ class RollbackConsole(App):
         if not running:
             self.exit()
             return
-        what = [b.doing for b in running]
+        what = list(dict.fromkeys(b.doing for b in running))  # a plan step busies several keys: said once
 
         def answered(leave: bool | None) -> None:
             if leave:
-                self.exit()
+                self.leave_in_flight()
 
         self.push_screen(QuitScreen(what), answered)
+
+    def leave_in_flight(self) -> None:
+        """Quit now: what is in flight carries on in the cluster, unwatched, and the audit log says so;
+        `left_in_flight` tells the command to end the process at once (tui/cli.py)."""
+        for busy in self.ledger.in_flight():
+            name = getattr(busy.key, "name", busy.key)
+            self.record("note", str(name), f"Quit while {busy.doing} was in flight: it carries on in the cluster, "
+                        "unwatched; check its outcome with kubectl rollout status.")
+        self.left_in_flight = True
+        self.exit()
 
 
 def _watched_kinds() -> set[str]:

@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -66,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true", help="disable every action")
     parser.add_argument("--prod-pattern", help="regular expression marking production contexts or namespaces "
                         "(default: prod)")
-    parser.add_argument("--report-dir", type=Path, help="where `e` writes incident reports "
-                        "(default: next to the incident's log in $XDG_STATE_HOME/rollback-console)")
+    parser.add_argument("--report-dir", type=Path, help="where incident reports are written (e previews the "
+                        "report, w in the preview writes it; default: next to the incident's log in "
+                        "$XDG_STATE_HOME/rollback-console)")
     parser.add_argument("--release", help="the application's Helm release: shows the Helm pane "
                         "(default: release: from --config; the demo's is eli-maor)")
     parser.add_argument("--helm", metavar="PATH", help="the helm binary, 3 or 4 (default: helm: from --config, "
@@ -188,9 +191,10 @@ def _console(args: argparse.Namespace) -> int:
         release=release,
         helm=args.helm or config.helm or "helm",
         config=config,
+        exit_on_signals=True,
     )
     app.run()
-    return app.return_code or 0
+    return _leave(app, app.return_code or 0)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -211,25 +215,64 @@ def _demo(args: argparse.Namespace) -> int:
     from .incident.recorder import IncidentSettings
     from .kube.config import connect
 
-    kubeconfig = args.kubeconfig_out or Path(tempfile.mkdtemp(prefix="rollback-console-")) / "kubeconfig"
+    # A kubeconfig of our own in a folder of our own, removed however the demo ends (quit, crash, a
+    # closed terminal's SIGHUP, SIGTERM): nothing holding credentials is left in the temporary folder.
+    folder = None if args.kubeconfig_out else Path(tempfile.mkdtemp(prefix="rollback-console-"))
+    kubeconfig = args.kubeconfig_out or folder / "kubeconfig"
+    previous = {sig: signal.signal(sig, _exit_on_signal) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    app = None
     try:
         with _demo_backends(kubeconfig, args.speed, find_prometheus()) as (sandbox, prometheus):
-            try:
-                target = connect(sandbox.kubeconfig)
-                app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
-                                      read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
-                                      release=_release_of(args, APP), helm=args.helm or _demo_helm(),
-                                      config=_demo_config(sandbox.kubeconfig, prometheus is not None))
-                app.run()
-                code = app.return_code or 0
-            except ConsoleError as exc:
-                print(f"rollback-console: {exc.message}", file=sys.stderr)
-                code = 1
+            target = connect(sandbox.kubeconfig)
+            app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
+                                  read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
+                                  release=_release_of(args, APP), helm=args.helm or _demo_helm(),
+                                  config=_demo_config(sandbox.kubeconfig, prometheus is not None),
+                                  exited=_exited(sandbox), exit_on_signals=True)
+            app.run()
+            code = app.return_code or 0
     except SandboxStartError as exc:
         print(f"rollback-console: {exc}", file=sys.stderr)
         return 1
-    if args.kubeconfig_out is None:
-        print(f"The sandbox has stopped. (Its kubeconfig was {sandbox.kubeconfig}.)")
+    except ConsoleError as exc:
+        print(f"rollback-console: {exc.message}", file=sys.stderr)
+        code = 1
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if folder is not None:
+        print("The sandbox has stopped, and its temporary kubeconfig is removed.")
+    return _leave(app, code)
+
+
+def _exit_on_signal(signum, frame) -> None:
+    """SIGHUP (the terminal closed) or SIGTERM before the console runs (the sandbox starting): leave through
+    the finally blocks, which clean up. While it runs, the console's own handler quits it as q does."""
+    raise SystemExit(128 + signum)
+
+
+def _exited(sandbox) -> Callable[[], str]:
+    """For the console's flash line: a sentence once the demo's sandbox child has exited. Polling reaps
+    it, so no defunct process is left while the console stays open."""
+    def exited() -> str:
+        code = sandbox.proc.poll()
+        if code is None:
+            return ""
+        return (f"The demo's sandbox (pid {sandbox.proc.pid}) exited with code {code}; the rows are as of "
+                "then. Quit (q) and run rollback-console demo again.")
+
+    return exited
+
+
+def _leave(app, code: int) -> int:
+    """Quitting is immediate: an operation still in flight (its worker thread waiting on a rollout) carries
+    on in the cluster, as the audit log says, and must not hold the process until it times out."""
+    if app is not None and app.left_in_flight:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code
 
 

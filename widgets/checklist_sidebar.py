@@ -37,8 +37,8 @@ class ChecklistSidebar(OptionList):
     """
 
     BINDINGS = [
-        Binding("space", "toggle", "Check or tick item", show=False),
-        Binding("m", "mark", "Tick by hand", show=False),
+        Binding("space", "toggle", "Check"),
+        Binding("m", "mark", "Tick"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]

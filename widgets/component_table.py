@@ -7,17 +7,18 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.widgets import DataTable
 
+from tui.core.fitting import fault_suffix, fit_images, kind_label, odd_ones, split_image
 from tui.core.workload import Ref
 
 from .key_table import KeyTable
 from .messages import ComponentHighlighted
-from .style import style
+from .style import clock_time, style
 
 COLUMNS = (("kind", "Kind"), ("name", "Name"), ("ready", "Ready"), ("updated", "Upd"),
            ("available", "Avail"), ("revision", "Rev"), ("image", "Image"), ("status", "Status"))
-SHORT_KIND = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds", "Rollout": "rollout"}
-LETTER_KIND = {"Deployment": "D", "StatefulSet": "S", "DaemonSet": "DS", "Rollout": "R"}
-COMPACT_BELOW = 84  # columns of the table: below this the kind is one letter (80x24 terminals)
+# A stale row's status, longest first: the first that fits is shown (the flash line says the rest).
+STALE_FORMS = ("{status} as of {at}Z", "{status} @{at}", "{status} (stale)", "{status}?")
+MIN_IMAGE = 12  # the Image column never gets less: `v2…-crashloop` still says which build and that it is bad
 
 
 class ComponentTable(KeyTable):
@@ -38,15 +39,36 @@ class ComponentTable(KeyTable):
         self._warnings: dict[str, int] = {}  # component -> readiness warnings (tui/kube/readiness.py)
         self._alerts: dict[str, list] = {}  # component -> its Prometheus alerts (tui.core.metrics.Alert)
         self._alerts_stale = False
-        self.compact = False
+        self._image_width = MIN_IMAGE
+        self._stale_since: float | None = None  # the watches lost their server then: rows are as of then
+        self._stale_form = 0  # which of STALE_FORMS fits
+        self._odd: set[str] = set()  # image tags that differ from most components'
         for key, label in COLUMNS:
             self.add_column(label, key=key)
 
     def on_resize(self) -> None:
-        compact = self.size.width < COMPACT_BELOW
-        if compact != self.compact:
-            self.compact = compact
+        if self._layout_changed():
             self.set_components(self._views.values())
+
+    def _layout_changed(self) -> bool:
+        """Recompute the Image column's room and the odd tags; True when the rows must be redrawn."""
+        views = list(self._views.values())
+        odd = odd_ones(_tags(v) for v in views)
+        before = (self._image_width, self._odd, self._stale_form)
+        self._odd = odd
+        # Stale rows say since when in the longest form that leaves the Image column its least width.
+        for form in range(len(STALE_FORMS)):
+            self._stale_form = form
+            other = 0
+            for n, (key, label) in enumerate(COLUMNS):
+                if key != "image":  # every other column at its widest cell, plus the cells' padding
+                    other += max([len(label), *(len(self._texts(v)[n]) for v in views)]) + 2
+            # The rest is the Image column's (its padding, and a scrollbar's column when rows overflow).
+            room = self.size.width - other - 3 if self.size.width else 60
+            if room >= MIN_IMAGE or self._stale_since is None:
+                break
+        self._image_width = max(MIN_IMAGE, room)
+        return (self._image_width, self._odd, self._stale_form) != before
 
     # ---- data --------------------------------------------------------------
 
@@ -67,30 +89,58 @@ class ComponentTable(KeyTable):
     def _matches(self, ref: Ref) -> bool:
         return self._filter.lower() in ref.name.lower()
 
+    def _texts(self, view) -> list[str]:
+        """Each column's plain text (kubectl get deploy's READY, UP-TO-DATE, AVAILABLE; image(s) uncut)."""
+        name = f"{view.name} ⚠" if self._warnings.get(view.name) else view.name
+        status = view.status
+        if self._stale_since is not None:
+            status = STALE_FORMS[self._stale_form].format(status=status, at=clock_time(self._stale_since))
+        return [kind_label(view.kind), name, f"{view.ready}/{view.desired}", str(view.updated),
+                str(view.available), view.revision or "-", ",".join(view.images),
+                status + "".join(text for text, _, _ in self._marks(view))]
+
+    def _marks(self, view) -> list[tuple[str, str, bool]]:
+        """What follows the status word (text, meaning, is an alert): drift from the Helm release's deployed
+        manifest, then the component's Prometheus alerts (firing ▲, pending △)."""
+        marks = [(" drift", "warning", False)] if view.drift else []
+        for alert in self._alerts.get(view.name, ()):
+            firing = alert.state == "firing"
+            marks.append((f" {'▲' if firing else '△'}{alert.name}", "error" if firing else "warning", True))
+        return marks
+
     def _cells(self, view) -> list:
-        # kubectl get deploy's READY, UP-TO-DATE and AVAILABLE: each of the desired count in Ready.
+        kind, _, ready, updated, available, revision, _, _ = self._texts(view)
+        if self._stale_since is not None:  # what a lost watch last saw: dimmed, never shown as live
+            texts = self._texts(view)
+            texts[6] = fit_images(view.images, self._image_width)
+            return [Text(t, style="dim") for t in texts]
         return [
-            (LETTER_KIND if self.compact else SHORT_KIND).get(view.kind, view.kind),
+            kind,
             # A readiness marker only where there are warnings: unwarned rows render as before.
             Text.assemble(view.name, (" ⚠", style(self.app, "warning"))) if self._warnings.get(view.name)
             else view.name,
-            f"{view.ready}/{view.desired}",
-            str(view.updated),
-            str(view.available),
-            view.revision or "-",
-            view.image_tags,
+            ready, updated, available, revision,
+            self._image_cell(view),
             self._status(view),
         ]
 
     def _status(self, view) -> Text:
         text = Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete"))
-        if view.drift:  # differs from its Helm release's deployed manifest
-            text.append(" drift", style=style(self.app, "warning", bold=True))
-        for alert in self._alerts.get(view.name, ()):
+        for mark, meaning, alert in self._marks(view):
             # An alert from the last answer that Prometheus could not refresh is dimmed, never dropped.
-            meaning = "error" if alert.state == "firing" else "warning"
-            mark = "▲" if alert.state == "firing" else "△"
-            text.append(f" {mark}{alert.name}", style="dim" if self._alerts_stale else style(self.app, meaning, True))
+            text.append(mark, style="dim" if alert and self._alerts_stale else style(self.app, meaning, bold=True))
+        return text
+
+    def _image_cell(self, view) -> Text:
+        """The image(s), cut from the registry end with `…`; a fault suffix in the error colour, a tag that
+        differs from most components' in bold."""
+        text = Text(fit_images(view.images, self._image_width))
+        if _tags(view) in self._odd:
+            text.stylize("bold")
+        for image in view.images:
+            suffix = fault_suffix(split_image(image)[1])
+            if suffix:
+                text.highlight_words([suffix], style(self.app, "error", bold=True))
         return text
 
     def set_components(self, views: Iterable, select: Ref | None = None) -> None:
@@ -98,9 +148,10 @@ class ComponentTable(KeyTable):
         views = list(views)
         keep = select or self.selected
         self._views = {v.ref: v for v in views}
+        self._layout_changed()
         self.clear(columns=True)
         for key, label in COLUMNS:
-            self.add_column("K" if key == "kind" and self.compact else label, key=key)
+            self.add_column(label, key=key)
         for view in views:
             if self._matches(view.ref):
                 self.add_row(*self._cells(view), key=_key(view.ref))
@@ -115,6 +166,10 @@ class ComponentTable(KeyTable):
             return
         for view in views:
             self._views[view.ref] = view
+        if self._layout_changed():  # the Image column's room or the odd tags changed: every row redrawn
+            self.set_components(self._views.values())
+            return
+        for view in views:
             if not self._matches(view.ref):
                 continue
             for (key, _), value in zip(COLUMNS, self._cells(view)):
@@ -136,6 +191,12 @@ class ComponentTable(KeyTable):
         views = [v for ref, v in self._views.items() if ref.name in changed]
         if views:
             self.update_components(views)
+
+    def set_stale(self, since: float | None) -> None:
+        """Dim every row and say since when its status is known (None: the watches are live again)."""
+        if since != self._stale_since:
+            self._stale_since = since
+            self.set_components(self._views.values())
 
     def remove_components(self, refs: Iterable[Ref]) -> None:
         refs = [r for r in refs if r in self._views]
@@ -176,6 +237,10 @@ class ComponentTable(KeyTable):
         event.stop()
         if event.row_key is not None and event.row_key.value is not None:
             self.post_message(ComponentHighlighted(_ref(event.row_key.value)))
+
+
+def _tags(view) -> str:
+    return ",".join(split_image(i)[1] for i in view.images)
 
 
 def _key(ref: Ref) -> str:

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from tui.core.fitting import fit
 from tui.core.times import human_age
 
 from .key_table import RevisionRows
@@ -41,8 +42,8 @@ class HelmTable(RevisionRows):
     """
 
     BINDINGS = [
-        Binding("d", "diff", "Diff", show=False),
-        Binding("r", "rollback", "Rollback", show=False),
+        Binding("d", "diff", "Diff"),
+        Binding("r", "rollback", "Roll back"),
     ]
 
     def __init__(self, clock: Callable[[], float], **kwargs) -> None:
@@ -56,14 +57,39 @@ class HelmTable(RevisionRows):
         else:
             status = Text(r.status, style="dim")
         updated = human_age(self.clock() - r.updated) if r.updated is not None else "-"
-        description = Text(r.error, style=style(self.app, "error")) if r.error else r.description
+        # The description is the one column that may be long (helm's error): cut with … to the room left.
+        description = fit(r.error or r.description, self._description_width())
+        description = Text(description, style=style(self.app, "error")) if r.error else description
         revision = Text(str(r.revision), style="bold") if r.status == "deployed" else str(r.revision)
         return [revision, updated, status, r.chart, r.app_version, description]
 
-    def show(self, release: str, revisions: list) -> None:
+    def _description_width(self) -> int:
+        if not self.size.width:
+            return 200
+        other = sum(max([len(label), *(len(c) for c in self._columns_of(key))]) + 2
+                    for key, label in COLUMNS if key != "description")
+        return max(16, self.size.width - other - 3)
+
+    def _columns_of(self, key: str) -> list:
+        now = self.clock()
+        values = {"revision": lambda r: str(r.revision), "status": lambda r: r.status, "chart": lambda r: r.chart,
+                  "app": lambda r: r.app_version,
+                  "updated": lambda r: human_age(now - r.updated) if r.updated is not None else "-"}[key]
+        return [values(r) for r in self._revisions]
+
+    def refresh_ages(self) -> None:
+        """Ages move on with the clock: called every second (a new revision says 5s, then 1m, never 0s)."""
+        if self._revisions:
+            self.show(self.release, self._revisions)
+
+    def on_resize(self) -> None:
+        if self._revisions:
+            self.show(self.release, self._revisions, redraw=True)
+
+    def show(self, release: str, revisions: list, redraw: bool = False) -> None:
         """Rows for `revisions` (newest first); the cursor stays on its revision when it still exists."""
         keep = self.selected.revision if self.selected is not None and release == self.release else None
-        same_rows = release == self.release and [r.revision for r in revisions] == [
+        same_rows = not redraw and release == self.release and [r.revision for r in revisions] == [
             r.revision for r in self._revisions]
         self.release = release
         self._revisions = list(revisions)
@@ -72,7 +98,9 @@ class HelmTable(RevisionRows):
                 for (key, _), value in zip(COLUMNS, self._cells(r)):
                     self.update_cell(str(r.revision), key, value, update_width=True)
             return
-        self.clear()
+        self.clear(columns=True)  # columns too: a narrower Description must not keep its old width
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
         for r in self._revisions:
             self.add_row(*self._cells(r), key=str(r.revision))
         if keep is not None:

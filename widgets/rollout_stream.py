@@ -14,6 +14,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar, RichLog
 
+from tui.core.state import newest_per_key
+
 from .style import clock_time, style
 
 MAX_LINES = 2000
@@ -141,7 +143,14 @@ class RolloutStream(Vertical):
         self.append(lines)
 
     def append(self, lines: Iterable) -> None:
-        for line in lines:
+        lines = list(lines)
+        repeated = {line.key for line in lines if line.key} & {line.key for line in self._lines if line.key}
+        if repeated:  # an event's count went up: its line is replaced (shown once, newest), not added again
+            shown = list(self._lines)
+            self._lines.clear()
+            self.log.reset()
+            lines = shown + lines
+        for line in newest_per_key(lines):
             self._lines.append(line)
             self.log.add(self._render_line(line))
 

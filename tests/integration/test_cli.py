@@ -58,3 +58,12 @@ def test_serve_writes_kubeconfig_and_stops_cleanly(tmp_path, sig):
     assert (sb.kubeconfig.stat().st_mode & 0o777) == 0o600
     sb.proc.send_signal(sig)
     assert sb.proc.wait(timeout=10) == 0
+
+
+def test_a_binary_kubeconfig_is_one_sentence(tmp_path):
+    path = tmp_path / "kubeconfig"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\xfd")
+    result = run_cli("--kubeconfig", str(path))
+    assert result.returncode == 1
+    assert result.stderr == (f"rollback-console: The kubeconfig {path} is not text (binary data); pass --kubeconfig "
+                             "with a kubeconfig YAML file.\n")

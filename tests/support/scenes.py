@@ -241,4 +241,19 @@ async def untick_question(pilot) -> None:
     sidebar.highlighted = sidebar.get_option_index(app.checklist.get(runbook.TARGET).key)
     await pilot.press("space")
     await pilot.pause()
+
+
+# ---- failures: the flash line and a stale screen -----------------------------------------------
+
+
+async def server_gone(pilot) -> None:
+    """Every watch lost its server 42 s ago (what the watchers report): the flash line names the server,
+    the rows are dimmed and say as of when."""
+    from tui.core.items import Health
+
+    await pilot.pause()
+    app = pilot.app
+    since = app.clock() - 42
+    sentence = f"Cannot reach the API server at {app.target.server}; retrying (check the cluster and your network)."
+    app.apply([Health(kind, False, since, sentence) for kind in list(app.state.watches)])
     await pilot.pause()

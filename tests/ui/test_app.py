@@ -152,6 +152,10 @@ def test_pause_and_resume(sb):
             assert screen.operation.kind == "pause"
             await wait_for(pilot, lambda: app.state.component(Ref("Deployment", BACKEND)).paused, "paused")
             assert f"deployment.apps/{BACKEND} paused" in stream_texts(app)
+            paused = f"deployment {BACKEND} is paused: its rollout waits until it is resumed (p)"
+            await wait_for(pilot, lambda: paused in stream_texts(app), "the paused rollout said")
+            after = stream_texts(app)[stream_texts(app).index(f"deployment.apps/{BACKEND} paused"):]
+            assert not any("successfully rolled out" in t for t in after)  # a pause is no rollout's success
             await pilot.press("p")
             screen = await confirm(pilot, app)
             assert screen.operation.kind == "resume"
@@ -368,14 +372,21 @@ def test_offline_actions_say_why_not_and_quit_asks_while_in_flight():
             await pilot.press("p")  # one operation at a time per component
             assert app.notices[-1] == (f"{BACKEND} is busy: rolling back {BACKEND} is not finished; wait for its "
                                        "outcome in the Rollout stream.")
+            for name in ("eli-maor-worker", "eli-maor-beat"):  # a plan's step busies several components
+                app.ledger.start(Ref("Deployment", name), "rolling back every component")
+                app.ledger.executing(Ref("Deployment", name))
             await pilot.press("q")
             await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), "the quit question")
+            assert app.screen.in_flight == [f"rolling back {BACKEND}", "rolling back every component"]  # each once
             await pilot.press("n")
             assert app.is_running and app.screen is app.console_screen
             await pilot.press("q", "y")
             await wait_for(pilot, lambda: not app.is_running, "the console to exit", 5)
-
     run(scenario())
+    assert app.left_in_flight  # the command ends the process at once (tui/cli.py), not when the step stalls
+    notes = [e for e in app.timeline_entries if e[1] == "note"]
+    assert [e[2] for e in notes] == [BACKEND, "eli-maor-worker", "eli-maor-beat"]
+    assert all("carries on in the cluster" in e[3] for e in notes)
 
 
 @pytest.mark.offline
@@ -402,6 +413,26 @@ def test_a_context_that_cannot_be_used_is_said_once_and_every_watch_shows_down(t
 
 
 @pytest.mark.offline
+def test_shrinking_to_80_columns_collapses_the_checklist():
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            assert not app.sidebar.has_class("-collapsed")
+            app.sidebar.focus()  # open and focused: collapsing must hand the focus back
+            await pilot.pause()
+            assert app.sidebar.has_focus_within
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause()
+            assert app.sidebar.has_class("-collapsed") and app.components_table.has_focus
+            await pilot.press("c")  # still opens on demand
+            assert not app.sidebar.has_class("-collapsed")
+
+    run(scenario())
+
+
+@pytest.mark.offline
 def test_a_component_the_filter_hides_is_never_acted_on():
     app = fixed_app()
 
@@ -410,36 +441,50 @@ def test_a_component_the_filter_hides_is_never_acted_on():
             await pilot.pause()
             await pilot.press("slash", *"zzz", "enter")
             assert app.components_table.row_count == 0
+            pane = app.console_screen.query_one("#components-pane")
+            assert "filter /zzz" in str(pane.border_title)  # shown until cleared, also after enter
             await pilot.press("u")
             await pilot.pause()
             assert app.notices[-1] == "No component is selected; pick one in Components first."
             assert app.screen is app.console_screen
+            await pilot.press("escape")
+            assert str(pane.border_title) == "Components" and app.components_table.row_count == 4
 
     run(scenario())
 
 
 @pytest.mark.offline
-def test_a_longer_image_or_status_widens_its_column_instead_of_being_cut():
-    """Identity is never hidden: a row updated in place (a watch event) keeps every character of its image
-    tag and status word, whatever the first values' widths were."""
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)])
+def test_a_longer_image_or_status_is_never_cut_silently(size):
+    """Identity is never hidden: a row updated in place (a watch event) shows its whole status word, and its
+    image either whole or cut with `…` from the registry end, its fault suffix kept and highlighted; the
+    table still fits its pane (nothing pushed off to the right) and the kind is a word at every width."""
     app = fixed_app()
+    image = "ghcr.io/eli-maor/worker:v2.1.0-slow-and-crashloop"
 
     async def scenario():
-        async with app.run_test(size=(160, 48)) as pilot:
+        async with app.run_test(size=size) as pilot:
             await pilot.pause()
             ref = Ref("Deployment", "eli-maor-worker")
             worker = copy.deepcopy(app.state.obj(ref))
-            worker["spec"]["template"]["spec"]["containers"][0]["image"] = \
-                "ghcr.io/eli-maor/worker:v2.1.0-slow-and-crashloop"
+            worker["spec"]["template"]["spec"]["containers"][0]["image"] = image
             worker["spec"]["replicas"] = 0
             app.apply([Changed("Deployment", "MODIFIED", worker)])
             await pilot.pause()
             table = app.components_table
             row = table.get_row_index("Deployment/eli-maor-worker")
-            cells = [str(c) for c in table.get_row_at(row)]
-            assert "v2.1.0-slow-and-crashloop" in cells and "Scaled down" in cells
+            cells = table.get_row_at(row)
+            shown = str(cells[6])
+            assert shown == image or ("…" in shown and shown.endswith("-crashloop")), shown
+            if size[0] >= 160:
+                assert shown == image
+            suffix = cells[6].plain.rindex("-crashloop")
+            assert any(span.start <= suffix and span.style and "bold" in str(span.style)
+                       for span in cells[6].spans)  # the fault suffix is highlighted
+            assert str(cells[7]) == "Scaled down" and str(cells[0]) == "Deploy"
             widths = {c.key.value: c.get_render_width(table) - 2 * table.cell_padding for c in table.columns.values()}
-            assert widths["image"] >= len("v2.1.0-slow-and-crashloop") and widths["status"] >= len("Scaled down")
+            assert widths["image"] >= len(shown) and widths["status"] >= len("Scaled down")
+            assert table.virtual_size.width <= table.size.width  # no column pushed out of sight
 
     run(scenario())
 
@@ -500,3 +545,25 @@ def test_u_on_the_fresh_demo_says_the_previous_revision_is_known_bad_and_offers_
     d = deployment(sb)
     assert image_of(d) == "ghcr.io/eli-maor/backend:v2.0.0"
     assert [e["name"] for e in d["spec"]["template"]["spec"]["containers"][0]["env"]] == ["ELI_MAOR_ENV"]
+
+
+@pytest.mark.offline
+def test_a_repeated_event_updates_its_stream_line_instead_of_adding_one():
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            events = [e for e in app.state.objects["Event"].values() if e.get("reason") == "BackOff"]
+            event = copy.deepcopy(max(events, key=lambda e: e.get("count") or 1))
+            prefix = f"BackOff: {event['message']}"
+            for count in range((event.get("count") or 1) + 1, (event.get("count") or 1) + 4):
+                event["count"] = count
+                app.apply([Changed("Event", "MODIFIED", copy.deepcopy(event))])
+                await pilot.pause()
+            shown = [t for t in stream_texts(app) if t.startswith(prefix)]
+            assert shown == [f"{prefix} (x{count})"]  # one line, the newest count
+            await pilot.press("l", "l")  # the stream redrawn from the state: still one line
+            assert [t for t in stream_texts(app) if t.startswith(prefix)] == [f"{prefix} (x{count})"]
+
+    run(scenario())

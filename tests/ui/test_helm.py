@@ -252,8 +252,8 @@ def test_missing_helm_binary_leaves_the_pane_read_only(sb):
     async def scenario():
         async with app.run_test(size=SIZE) as pilot:
             await helm_ready(pilot, app)
-            sentence = "No helm binary at /nonexistent/helm: the Helm pane is read-only; install helm 3 or 4 " \
-                       "or pass --helm PATH."
+            sentence = ("No helm at /nonexistent/helm: the Helm pane is read-only; install helm 3 or 4 "
+                        "(https://helm.sh/docs/intro/install/, or make tools in a clone) or pass --helm PATH.")
             assert app.helm.unavailable == sentence
             assert sentence in app.notices
             assert sentence in str(app.helm.pane.query_one("#helm-banner").render())

@@ -67,3 +67,15 @@ def test_untick_question_80x24(snap_compare):
     from tests.support.scenes import untick_question
 
     assert snap_compare(fixed_app(), run_before=untick_question, terminal_size=(80, 24))
+
+
+def test_server_gone_flash_line_and_stale_rows_80x24(snap_compare):
+    from tests.support.scenes import server_gone
+
+    assert snap_compare(fixed_app(), run_before=server_gone, terminal_size=(80, 24))
+
+
+def test_server_gone_flash_line_and_stale_rows_160x48(snap_compare):
+    from tests.support.scenes import server_gone
+
+    assert snap_compare(fixed_app(), run_before=server_gone, terminal_size=(160, 48))

@@ -94,6 +94,7 @@ class LogLine:
     component: Ref  # a workload, or Ref("HelmRelease", name) for a release's lines
     severity: str
     text: str
+    key: str = ""  # lines of one repeated event share it: the newest stands for them (its count went up)
 
 
 @dataclass(frozen=True)
@@ -239,11 +240,15 @@ class ClusterState:
 
     # ---- the rollout stream ----------------------------------------------
 
-    def _line(self, component: Ref, severity: str, text: str, at: float | None = None) -> None:
-        self.log.append(LogLine(at if at is not None else self.clock(), component, severity, text))
+    def _line(self, component: Ref, severity: str, text: str, at: float | None = None, key: str = "") -> None:
+        self.log.append(LogLine(at if at is not None else self.clock(), component, severity, text, key))
 
     def _note_rollout(self, component: Ref, obj: dict, quiet: bool) -> None:
-        message, done, failed = self.readers[component.kind].rollout_status(obj)
+        reader = self.readers[component.kind]
+        message, done, failed = reader.rollout_status(obj)
+        if reader.paused(obj):  # a paused rollout has not "successfully rolled out": it waits for a resume
+            message, done, failed = (f"{component.kind.lower()} {component.name} is paused: its rollout waits "
+                                     "until it is resumed (p)"), False, False
         if self._last_status.get(component) == message:
             return
         self._last_status[component] = message
@@ -280,7 +285,7 @@ class ClusterState:
         if reason in ("BackOff", "Failed", "FailedCreate"):
             severity = ERROR
         repeat = f" (x{count})" if count > 1 else ""
-        self._line(component, severity, f"{reason}: {message}{repeat}")
+        self._line(component, severity, f"{reason}: {message}{repeat}", key=f"event/{uid}")
 
     # ---- views -----------------------------------------------------------
 
@@ -390,6 +395,13 @@ class ClusterState:
 
     def stale(self) -> dict[str, WatchState]:
         return {kind: w for kind, w in self.watches.items() if not w.live}
+
+
+def newest_per_key(lines: Iterable[LogLine]) -> list[LogLine]:
+    """The lines to show: of the lines of one repeated event (x5, x6, ...) only the newest, where it came."""
+    lines = list(lines)
+    last = {line.key: n for n, line in enumerate(lines) if line.key}
+    return [line for n, line in enumerate(lines) if not line.key or last[line.key] == n]
 
 
 def about(line: LogLine, component: Ref) -> bool:

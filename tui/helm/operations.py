@@ -13,6 +13,7 @@ helm 4 renamed `--force` to `--force-replace` and wants `--dry-run=server`.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -60,8 +61,9 @@ def detect(executable: str = "helm") -> HelmBinary:
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=DETECT_SECONDS, check=False)
     except FileNotFoundError:
-        raise ConsoleError(f"No helm binary at {executable}: the Helm pane is read-only; install helm 3 or 4 "
-                           "or pass --helm PATH.") from None
+        where = "No helm on PATH" if os.sep not in executable else f"No helm at {executable}"
+        raise ConsoleError(f"{where}: the Helm pane is read-only; install helm 3 or 4 (https://helm.sh/docs/intro/"
+                           "install/, or make tools in a clone) or pass --helm PATH.") from None
     except PermissionError:
         raise ConsoleError(f"{executable} is not executable: the Helm pane is read-only; pass --helm PATH "
                            "to a working helm.") from None

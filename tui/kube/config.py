@@ -95,6 +95,9 @@ def locate(
         document = yaml.safe_load(path.read_text()) or {}
     except OSError as exc:
         raise ConsoleError(f"Cannot read the kubeconfig {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise ConsoleError(f"The kubeconfig {path} is not text (binary data); pass --kubeconfig with a kubeconfig "
+                           "YAML file.") from None
     except yaml.YAMLError as exc:
         raise ConsoleError(f"The kubeconfig {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
     if not isinstance(document, dict):

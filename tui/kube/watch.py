@@ -26,7 +26,8 @@ from ..core.items import Changed, Health, Relisted
 from .errors import from_api_exception
 
 WATCH_SECONDS = 60  # a watch request's server-side timeout; the watcher then resumes from its resourceVersion
-BACKOFF_START, BACKOFF_MAX = 0.5, 30.0
+# A server back after an outage is seen within a few seconds; a retry every 3 s costs a down server nothing.
+BACKOFF_START, BACKOFF_MAX = 0.5, 3.0
 
 
 @dataclass

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Input
 from widgets.checklist_sidebar import ChecklistSidebar
 from widgets.component_table import ComponentTable
 from widgets.console_header import ConsoleHeader, TargetInfo
+from widgets.flash_line import FlashLine
 from widgets.helm_pane import HelmPane
 from widgets.revision_table import RevisionTable
 from widgets.rollout_stream import RolloutStream
@@ -36,6 +37,7 @@ class Key:
     group: str
     help: str
     command: str = ""  # name in the command palette ("" = not a command)
+    panes: tuple[str, ...] = ()  # the panes (widget ids) whose footer shows it while focused; `show`: always
 
 
 ACT, MOVE, SHOW = "Act on the selected component", "Move", "Show"
@@ -99,6 +101,18 @@ def kind_keys() -> list[Key]:
 
 KEYS += kind_keys()
 
+# The footer says what matters where the focus is (tab moves it): the actions on a component under
+# Components, the revision actions under Revisions, the Helm and checklist keys there; c, H, ? and q always.
+COMPONENTS, REVISIONS, HELM, CHECKLIST, STREAM = "components", "revisions", "helm-table", "checklist", "stream"
+FOOTER = {
+    "u": (COMPONENTS, REVISIONS), "p": (COMPONENTS,), "s": (COMPONENTS,), "t": (COMPONENTS,),
+    "A": (COMPONENTS,), "/": (COMPONENTS,), "r": (REVISIONS,), "d": (REVISIONS,), "w": (REVISIONS,),
+    "S": (CHECKLIST,), "i": (CHECKLIST, STREAM), "e": (CHECKLIST, STREAM), "l": (STREAM,),
+}
+ALWAYS = {"c", "H", "?", "q"}
+KEYS = [Key(k.key, k.action, k.footer, k.key in ALWAYS, k.group, k.help, k.command, FOOTER.get(k.key, ()))
+        for k in KEYS]
+
 BINDING_KEYS = {"?": "question_mark", "/": "slash"}
 
 
@@ -121,6 +135,14 @@ class ConsoleScreen(Screen):
         self.clock = clock
         self.checklist = checklist
 
+    def on_mount(self) -> None:
+        """Footer entries per pane: the same actions as the screen's keys, shown while that pane has focus."""
+        for key in KEYS:
+            for pane in key.panes:
+                for widget in self.query(f"#{pane}"):
+                    widget._bindings.bind(BINDING_KEYS.get(key.key, key.key), f"app.{key.action}", key.footer)
+        self.refresh_bindings()
+
     def compose(self) -> ComposeResult:
         yield ConsoleHeader(self.info, self.clock, id="header")
         with Horizontal(id="body"):
@@ -140,4 +162,5 @@ class ConsoleScreen(Screen):
             sidebar = ChecklistSidebar(self.checklist, id="checklist", classes="pane")
             sidebar.border_title = "Checklist"
             yield sidebar
+        yield FlashLine(id="flash")  # under the panes, over the footer: a failure until it is resolved
         yield Footer(compact=True, show_command_palette=False)

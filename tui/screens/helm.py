@@ -8,8 +8,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
+from widgets.checkbox import TickBox
 from widgets.diff_view import DiffView
 from widgets.style import style
 
@@ -58,7 +59,7 @@ class HelmRollbackScreen(Dialog[RollbackOptions | None]):
     HelmRollbackScreen #preview { height: auto; max-height: 40vh; }
     HelmRollbackScreen .heading { color: $text-muted; text-style: italic; margin-top: 1; }
     HelmRollbackScreen #options { height: auto; }
-    HelmRollbackScreen #options Checkbox { border: none; padding: 0; height: 1; background: transparent; }
+    HelmRollbackScreen #options TickBox { border: none; padding: 0; height: 1; background: transparent; }
     HelmRollbackScreen .field { height: 1; }
     HelmRollbackScreen .field > Label { width: auto; padding: 0 1 0 4; }
     HelmRollbackScreen .field > Input { width: 12; }
@@ -67,7 +68,7 @@ class HelmRollbackScreen(Dialog[RollbackOptions | None]):
     HelmRollbackScreen #buttons > Button { margin-left: 2; min-width: 12; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"),
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("enter", "continue", "Continue", show=False),
                 Binding(INSTEAD_KEY, "instead", "Suggested revision instead", show=False, priority=True)]
 
     def __init__(self, summary: str, dry_run: str, dry_run_ok: bool, diff: str,
@@ -84,7 +85,7 @@ class HelmRollbackScreen(Dialog[RollbackOptions | None]):
         o = self.options
         with Vertical(id="dialog") as dialog:
             dialog.border_title = "Helm rollback: preview and options"
-            dialog.border_subtitle = "tab moves · space toggles · Esc cancels" + (
+            dialog.border_subtitle = "tab moves · space toggles · enter continues · Esc cancels" + (
                 f" · {INSTEAD_LABEL} revision {self.alternative}" if self.alternative is not None else "")
             if self.warning:
                 yield Static(Text(self.warning, style=style(self.app, "error", bold=True)), id="warning")
@@ -98,13 +99,13 @@ class HelmRollbackScreen(Dialog[RollbackOptions | None]):
                 yield DiffView(self.diff, id="diff")
             yield Label("Options", classes="heading")
             with Vertical(id="options"):
-                yield Checkbox("wait until the resources are ready (--wait)", o.wait, id="wait", compact=True)
+                yield TickBox("wait until the resources are ready (--wait)", o.wait, id="wait", compact=True)
                 with Horizontal(classes="field"):
                     yield Label("timeout:")
                     yield Input(o.timeout, id="timeout", compact=True)
-                yield Checkbox(f"force replacement ({self.force_flag})", o.force, id="force", compact=True)
-                yield Checkbox("cleanup on fail (--cleanup-on-fail)", o.cleanup_on_fail, id="cleanup", compact=True)
-                yield Checkbox("no hooks (--no-hooks)", o.no_hooks, id="no-hooks", compact=True)
+                yield TickBox(f"force replacement ({self.force_flag})", o.force, id="force", compact=True)
+                yield TickBox("cleanup on fail (--cleanup-on-fail)", o.cleanup_on_fail, id="cleanup", compact=True)
+                yield TickBox("no hooks (--no-hooks)", o.no_hooks, id="no-hooks", compact=True)
             yield Static("", id="refusal")
             with Horizontal(id="buttons"):
                 yield Button("Continue", variant="primary", id="continue", compact=True,
@@ -128,14 +129,21 @@ class HelmRollbackScreen(Dialog[RollbackOptions | None]):
             self.app.bell()
             return None
         return RollbackOptions(
-            wait=self.query_one("#wait", Checkbox).value, timeout=timeout,
-            force=self.query_one("#force", Checkbox).value,
-            cleanup_on_fail=self.query_one("#cleanup", Checkbox).value,
-            no_hooks=self.query_one("#no-hooks", Checkbox).value)
+            wait=self.query_one("#wait", TickBox).value, timeout=timeout,
+            force=self.query_one("#force", TickBox).value,
+            cleanup_on_fail=self.query_one("#cleanup", TickBox).value,
+            no_hooks=self.query_one("#no-hooks", TickBox).value)
 
     @on(Button.Pressed, "#continue")
     def _continue(self, event: Button.Pressed) -> None:
         event.stop()
+        self.action_continue()
+
+    def action_continue(self) -> None:
+        """Enter anywhere but on Cancel (a button or a checkbox) continues, when the dry run allows it."""
+        if self.query_one("#continue", Button).disabled:
+            self.app.bell()
+            return
         options = self.chosen()
         if options is not None:
             self.dismiss(options)

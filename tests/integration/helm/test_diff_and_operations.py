@@ -155,8 +155,11 @@ def test_detect_real_helm(version):
 def test_detect_missing_and_broken_helm(tmp_path):
     with pytest.raises(ConsoleError) as missing:
         detect("/nonexistent/helm")
-    assert missing.value.message == ("No helm binary at /nonexistent/helm: the Helm pane is read-only; install "
-                                     "helm 3 or 4 or pass --helm PATH.")
+    assert missing.value.message == ("No helm at /nonexistent/helm: the Helm pane is read-only; install helm 3 or 4 "
+                                     "(https://helm.sh/docs/intro/install/, or make tools in a clone) or pass "
+                                     "--helm PATH.")
+    with pytest.raises(ConsoleError, match=r"^No helm on PATH: the Helm pane is read-only; install helm 3 or 4"):
+        detect("helm-that-is-not-installed")
     with pytest.raises(ConsoleError, match=r"^/bin/true version --short did not print a version \(exit 0\)"):
         detect("/bin/true")
     plain = tmp_path / "helm"
@@ -180,4 +183,4 @@ def test_rollback_release_refuses_bad_input_without_running_anything():
     result = rollback_release("Bad Name", 2, namespace="production", helm=HelmBinary("/nonexistent", (3, 0, 0)))
     assert not result.ok and result.command_line == "" and "not a valid Helm release name" in result.message
     missing = rollback_release("shop", 2, namespace="production", helm="/nonexistent/helm")
-    assert not missing.ok and missing.message.startswith("No helm binary at /nonexistent/helm")
+    assert not missing.ok and missing.message.startswith("No helm at /nonexistent/helm")
