@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Input
@@ -218,6 +218,14 @@ class RollbackConsole(App):
 
     def ask(self, screen, then=None) -> None:
         self.push_screen(screen, then)
+
+    def type_into(self, screen, keys: list[tuple[str, str | None]]) -> None:
+        def deliver() -> None:
+            if self.screen is screen:  # still open: the keys go where they were meant to
+                for key, character in keys:
+                    self.post_message(events.Key(key, character))
+
+        screen.call_after_refresh(deliver)
 
     def widget(self, kind):
         return self.console_screen.query_one(kind)
