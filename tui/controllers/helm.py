@@ -36,6 +36,7 @@ from ..helm.operations import (
 from ..helm.release import DEPLOYED, ReleaseHistory, from_secret, selector
 from ..kube.watch import Source
 from ..screens.confirm import Confirmation, ConfirmScreen
+from ..screens.pending import PendingScreen
 from ..workloads.registry import ADAPTERS
 from .console import Console
 
@@ -72,6 +73,7 @@ class HelmController:
         self.unavailable = ""  # why the pane is read-only (no helm, ...), one sentence
         self.shown = True
         self._placed = False  # the cursor was put on the suggested revision once
+        self._pending = None  # the PendingScreen keeping keys typed during a dry run
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
@@ -215,6 +217,8 @@ class HelmController:
             return
         request = HelmRequest(self.release, revision)
         self.console.ledger.start(self.ref, request.doing, exclusive=True)
+        self._pending = PendingScreen(request.doing)  # keys typed during the dry run are kept for the preview
+        self.console.ask(self._pending)
         self.console.run_off_loop(partial(self._dry_run, request), group="helm-plan",
                                   name=f"helm dry run to {revision}")
 
@@ -234,6 +238,12 @@ class HelmController:
     def _preview(self, request: HelmRequest, result: HelmResult) -> None:
         if not self.console.alive:
             return
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.close()
+            if pending.cancelled:
+                self._cancelled(request)
+                return
         deployed, chosen = self.history.deployed, self.history.get(request.revision)
         diff = manifest_diff(deployed, chosen) if deployed is not None and chosen is not None else ""
         if not result.ok:
@@ -251,8 +261,10 @@ class HelmController:
 
         from ..screens.helm import HelmRollbackScreen
 
-        self.console.ask(HelmRollbackScreen(summary, said, result.ok, diff, force_flag=force_flag),
-                             chosen_options)
+        screen = HelmRollbackScreen(summary, said, result.ok, diff, force_flag=force_flag)
+        self.console.ask(screen, chosen_options)
+        if pending is not None and pending.keys:
+            self.console.type_into(screen, pending.keys)
 
     def _confirm(self, request: HelmRequest, options: RollbackOptions, diff: str) -> None:
         try:
