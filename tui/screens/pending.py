@@ -37,15 +37,20 @@ class PendingScreen(ModalScreen[None]):
     def on_key(self, event: events.Key) -> None:
         event.stop()
         event.prevent_default()
+        self.keep(event.key, event.character)
+
+    def keep(self, key: str, character: str | None) -> None:
+        """A key typed for the dialog (also one queued on the console behind the key that opened this)."""
         if self._failed:  # typed for a dialog that will not open: dropped, and the line stays a moment longer
-            self._quiet_timer.reset()
+            if self._quiet_timer is not None:
+                self._quiet_timer.reset()
             return
-        if event.key == "escape":
+        if key == "escape":
             self.cancelled = True
             self.keys.clear()
             self.close()
             return
-        self.keys.append((event.key, event.character))
+        self.keys.append((key, character))
 
     def fail(self, sentence: str) -> None:
         """The dialog cannot open: say why, drop what was typed, and stay until the typing stops (a second
