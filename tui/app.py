@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Input
@@ -68,6 +68,7 @@ from .kube.config import DEFAULT_PROD_PATTERN, Target
 from .screens.console import ConsoleScreen, help_rows
 from .screens.help import HelpScreen
 from .screens.palette import ActionsProvider
+from .screens.pending import PendingScreen
 from .screens.quit import QuitScreen
 from .workloads.registry import ADAPTERS, READERS
 
@@ -141,6 +142,9 @@ class RollbackConsole(App):
         self._frozen = False
         self._width = 0  # the terminal's width at the last resize (0: none yet)
         self.left_in_flight = False  # quit while an operation was in flight (the process ends at once)
+        self._typed: list[tuple[str, str | None]] = []  # keys typed for a dialog not ready yet (type_into)
+        self._typed_for = None
+        self._typed_timer = None
         self.flash = flash.Flash()  # failures said in one line until resolved (tui/core/flash.py)
         self._exited = exited
         self._exit_on_signals = exit_on_signals
@@ -221,6 +225,45 @@ class RollbackConsole(App):
 
     def ask(self, screen, then=None) -> None:
         self.push_screen(screen, then)
+
+    def type_into(self, screen, keys: list[tuple[str, str | None]]) -> None:
+        """Keys typed for `screen` before it could take them: delivered in order once it is on top and has
+        focused its field (its on_mount), or dropped if it closes first."""
+        if screen is not self._typed_for:
+            self._typed_for, self._typed = screen, []
+        self._typed.extend(keys)
+        self._deliver_typed(40)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """A key typed on the console reaches the app (for its bindings) after the keys typed with it were
+        queued; when the key before it opened a dialog, it was typed for that dialog: it goes there (or to
+        the screen keeping keys until the dialog opens), never lost and never run as the console's key."""
+        top = self.screen
+        if getattr(event, "typed_on_console", False) and top is not self.console_screen:
+            event.prevent_default()  # Textual's own App._on_key (bindings) runs after this one unless prevented
+            if isinstance(top, PendingScreen):
+                top.keep(event.key, event.character)
+            else:
+                self.type_into(top, [(event.key, event.character)])
+
+    def _deliver_typed(self, tries: int) -> None:
+        screen = self._typed_for
+        if screen is None or not self._typed:
+            return
+        ready = screen.is_mounted and (screen.focused is not None or not screen.focus_chain)
+        if self.screen is screen and ready:
+            keys, self._typed = self._typed, []
+            for key, character in keys:
+                self.post_message(events.Key(key, character))
+        elif tries and screen in self.screen_stack:  # not ready yet: a moment later
+            if self._typed_timer is None:
+                def again() -> None:
+                    self._typed_timer = None
+                    self._deliver_typed(tries - 1)
+
+                self._typed_timer = self.set_timer(0.05, again)
+        else:
+            self._typed = []  # the dialog is gone: what was typed for it goes with it
 
     def widget(self, kind):
         return self.console_screen.query_one(kind)

@@ -140,3 +140,15 @@ def test_kind_and_image_tags_are_readable_at_every_size(demo_at, size):
     assert " K " not in screen.splitlines()[2]  # no one-letter Kind header
     if size[0] >= 160:
         assert "ghcr.io/eli-maor/backend:v2.0.0" in rows[0]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_a_name_typed_at_once_after_u_lands_in_the_confirmation(demo_at, size):
+    """A terminal delivers `u` and the typed name in one burst: every key goes to the confirmation that `u`
+    opens, none is lost and none runs as the console's keys (e, l, i)."""
+    demo = demo_at(size)
+    demo.tmux("send-keys", "-t", demo.session, "u", "eli-maor-frontend")
+    demo.wait(lambda: "to confirm: eli-maor-frontend" in demo.screen(), "the name typed into the guard", 15)
+    assert "Start an incident" not in demo.screen()  # `i` did not start an incident
+    demo.tmux("send-keys", "-t", demo.session, "Escape")
+    demo.wait(lambda: "to confirm" not in demo.screen(), "the confirmation to close", 10)

@@ -408,4 +408,22 @@ def test_the_helm_preview_of_a_failed_revision_says_known_bad_and_ctrl_n_moves_t
             # Offline, so the rollback to 1 it started is refused in one sentence.
             assert app.notices[-1] == "Not connected to a cluster (offline view); nothing can change."
 
+
+def test_keys_typed_during_the_dry_run_go_to_the_preview_not_the_console(sb, helm):
+    app = console(sb, helm)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await helm_ready(pilot, app)
+            pane = app.helm.pane
+            pane.table.focus()
+            pane.table.select(1)
+            scope = app.scope_all
+            await pilot.press("r", "l", "i", "escape")  # at once: helm's dry run is still running
+            await wait_for(pilot, lambda: not app.ledger, "the cancelled rollback to be let go", 60)
+            await pilot.pause(0.3)
+            assert app.screen is app.console_screen  # escape, typed early, cancelled it: no preview
+            assert app.scope_all == scope and app.incidents.incident is None  # l and i did not run
+            assert any(t.startswith("Cancelled: ") for t in texts(app))
+
     asyncio.run(scenario())

@@ -9,6 +9,7 @@ from textual.widgets import OptionList
 from tests.support.fixtures import fixed_app
 from tests.support.fixtures.helm import fixed_helm_app
 from tests.support.pilot import run
+from tests.support.scenes import open_confirmation
 from tui.helm.diff import manifest_diff
 from tui.screens.helm import HelmRollbackScreen
 
@@ -148,5 +149,23 @@ def test_ages_move_on_with_the_clock():
             app._tick()
             await pilot.pause()
             assert str(helm.get_cell(newest, "updated")) == "2m"  # not "0s" for two minutes
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_tab_moves_focus_in_the_confirmation(size):
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=size) as pilot:
+            await open_confirmation(pilot)
+            screen = app.screen
+            seen = []
+            for _ in range(6):
+                await pilot.press("tab")
+                seen.append(app.focused.id if app.focused else None)
+                assert app.screen is screen  # tab never leaves or closes the dialog
+            assert len(set(seen)) >= 3, seen  # the reason, the name, the buttons: focus goes round
 
     run(scenario())

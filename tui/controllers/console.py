@@ -74,6 +74,10 @@ class Console(Protocol):
         """Show a modal screen (a question, a confirmation); `then` gets its answer."""
         ...
 
+    def type_into(self, screen: Any, keys: list[tuple[str, str | None]]) -> None:
+        """Keys typed while `screen` was being prepared: delivered to it once it has opened and focused."""
+        ...
+
     def widget(self, kind: type[W]) -> W:
         """The console screen's pane of this type (a controller repaints the pane it owns)."""
         ...

@@ -39,6 +39,7 @@ from ..helm.operations import (
 from ..helm.release import DEPLOYED, FAILED, ReleaseHistory, from_secret, selector
 from ..kube.watch import Source
 from ..screens.confirm import INSTEAD_LABEL, Confirmation, ConfirmScreen, Instead
+from ..screens.pending import PendingScreen
 from ..workloads.registry import ADAPTERS
 from .console import Console
 
@@ -77,6 +78,7 @@ class HelmController:
         self.shown = True
         self._placed = False  # the cursor was put on the suggested revision once
         self._drift_said = ""  # the drift line last shown
+        self._pending = None  # the PendingScreen keeping keys typed during a dry run
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
@@ -253,6 +255,8 @@ class HelmController:
             return
         request = HelmRequest(self.release, revision)
         self.console.ledger.start(self.ref, request.doing, exclusive=True)
+        self._pending = PendingScreen(request.doing)  # keys typed during the dry run are kept for the preview
+        self.console.ask(self._pending)
         self.console.run_off_loop(partial(self._dry_run, request), group="helm-plan",
                                   name=f"helm dry run to {revision}")
 
@@ -272,6 +276,12 @@ class HelmController:
     def _preview(self, request: HelmRequest, result: HelmResult) -> None:
         if not self.console.alive:
             return
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.close()
+            if pending.cancelled:
+                self._cancelled(request)
+                return
         deployed, chosen = self.history.deployed, self.history.get(request.revision)
         diff = manifest_diff(deployed, chosen) if deployed is not None and chosen is not None else ""
         if not result.ok:
@@ -294,9 +304,11 @@ class HelmController:
 
         from ..screens.helm import HelmRollbackScreen
 
-        self.console.ask(HelmRollbackScreen(summary, said, result.ok, diff, force_flag=force_flag, warning=warning,
-                                            alternative=alternative, out_of_band=out_of_band),
-                             chosen_options)
+        screen = HelmRollbackScreen(summary, said, result.ok, diff, force_flag=force_flag, warning=warning,
+                                    alternative=alternative, out_of_band=out_of_band)
+        self.console.ask(screen, chosen_options)
+        if pending is not None and pending.keys:
+            self.console.type_into(screen, pending.keys)
 
     def known_bad_warning(self, revision: int) -> tuple[str, int | None]:
         """The known-bad line for a rollback to `revision`, and the suggested revision offered instead."""

@@ -25,6 +25,7 @@ from ..core.state import ERROR, INFO, SUCCESS, WARNING
 from ..core.workload import Ref
 from ..screens.confirm import INSTEAD_LABEL, Confirmation, ConfirmScreen, Instead
 from ..screens.diff import DiffScreen
+from ..screens.pending import PendingScreen
 from ..screens.prompt import PromptScreen
 from ..workloads.deployment.diff import pod_template_diff
 from ..workloads.registry import adapter_for
@@ -35,6 +36,7 @@ class OperationsController:
     def __init__(self, console: Console, settle_timeout: float = 10.0) -> None:
         self.console = console
         self.settle_timeout = settle_timeout  # how long traffic diversion waits for endpoints to follow
+        self._pending: dict[int, PendingScreen] = {}  # id(request) -> the screen keeping keys for its dialog
 
     def _component_for(self, action: str, needs: str = "") -> Ref | None:
         """The selected component if the action may start on it; else say why not (the guard) and return None.
@@ -176,6 +178,9 @@ class OperationsController:
 
     def _plan(self, request: Request) -> None:
         self.console.ledger.start(request.component, request.doing)
+        pending = PendingScreen(request.doing)  # keys typed until the confirmation opens are kept for it
+        self._pending[id(request)] = pending
+        self.console.ask(pending)
         self.console.run_off_loop(partial(self._plan_in_thread, request), group=f"plan-{request.component}", name=f"plan {request.doing}")
 
     def _plan_in_thread(self, request: Request) -> None:
@@ -190,9 +195,19 @@ class OperationsController:
             return
         self.console.post(OperationPlanned(request, op))
 
+    def _close_pending(self, request: Request) -> PendingScreen | None:
+        pending = self._pending.pop(id(request), None)
+        if pending is not None:
+            pending.close()
+        return pending
+
     def planned(self, request: Request, op: Operation) -> None:
         """The adapter planned it: the confirmation (production guard), then the execution."""
         if not self.console.alive:
+            return
+        pending = self._close_pending(request)
+        if pending is not None and pending.cancelled:
+            self._finish(request, False, f"Cancelled: {request.doing} (nothing changed).", severity=INFO, quiet=True)
             return
         if op.noop:
             # kubectl prints this and changes nothing: no confirmation needed.
@@ -226,7 +241,10 @@ class OperationsController:
                 return
             self._execute(request, op, result.reason)
 
-        self.console.ask(ConfirmScreen(op, guard=guard, warning=warning, alternative=alternative), confirmed)
+        screen = ConfirmScreen(op, guard=guard, warning=warning, alternative=alternative)
+        self.console.ask(screen, confirmed)
+        if pending is not None and pending.keys:
+            self.console.type_into(screen, pending.keys)
 
     def known_bad_warning(self, ref: Ref, op: Operation) -> tuple[str, int | None]:
         """The line a rollback's confirmation starts with when its target revision is known bad, and the
@@ -279,6 +297,10 @@ class OperationsController:
         request, op, outcome = message.request, message.operation, message.outcome
         if not self.console.alive:
             return
+        if message.planning:
+            pending = self._pending.pop(id(request), None)
+            if pending is not None:  # no dialog: what was typed for it is dropped, never run as keys
+                pending.fail(message.message)
         if message.ok and op is not None and op.kind == "scale" and op.replicas == 0:
             before = outcome.previous_replicas if outcome.previous_replicas is not None else op.previous_replicas
             if before:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -142,6 +143,10 @@ class ConsoleScreen(Screen):
                 for widget in self.query(f"#{pane}"):
                     widget._bindings.bind(BINDING_KEYS.get(key.key, key.key), f"app.{key.action}", key.footer)
         self.refresh_bindings()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys are typed on the console: the app routes those that arrive after a dialog opened to it."""
+        event.typed_on_console = True  # read by RollbackConsole._on_key
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader(self.info, self.clock, id="header")
