@@ -109,6 +109,7 @@ FOOTER = {
     "u": (COMPONENTS, REVISIONS), "p": (COMPONENTS,), "s": (COMPONENTS,), "t": (COMPONENTS,),
     "A": (COMPONENTS,), "/": (COMPONENTS,), "r": (REVISIONS,), "d": (REVISIONS,), "w": (REVISIONS,),
     "S": (CHECKLIST,), "i": (CHECKLIST, STREAM), "e": (CHECKLIST, STREAM), "l": (STREAM,),
+    "m": (REVISIONS, STREAM),  # metrics: did the rollback work
 }
 ALWAYS = {"c", "H", "?", "q"}
 KEYS = [Key(k.key, k.action, k.footer, k.key in ALWAYS, k.group, k.help, k.command, FOOTER.get(k.key, ()))
