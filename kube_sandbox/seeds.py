@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .api import Api
 from .clock import Clock
+from .crds import install_argo_crds
 from .helm_seed import seed_release
 from .resources import NAMESPACE
 
@@ -49,6 +50,7 @@ def namespace(name: str) -> dict:
 def seed_system(api: Api) -> None:
     for ns in SYSTEM_NAMESPACES:
         api.create(NAMESPACE, "", namespace(ns), manager="sandbox")
+    install_argo_crds(api)
 
 
 def seed_eli_maor(api: Api, clock: Clock, settle: Callable[[], None], advance: Callable[[float], None],
