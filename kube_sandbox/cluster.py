@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .api import Api
 from .clock import ManualClock
+from .controllers.analysis import AnalysisRunController
 from .controllers.base import Context, ControllerManager
 from .controllers.deployment import DeploymentController
 from .controllers.disruption import DisruptionController
@@ -19,6 +20,7 @@ from .controllers.gc import GarbageCollector
 from .controllers.job import JobController
 from .controllers.kubelet import Kubelet
 from .controllers.replicaset import ReplicaSetController
+from .controllers.rollout import RolloutController
 from .controllers.scheduler import Scheduler
 from .metrics import Metrics
 from .seeds import SEEDS, seed_eli_maor, seed_system
@@ -41,11 +43,14 @@ class Sandbox:
         self.api = Api(self.storage, self.clock)
         ctx = Context(self.api, self.clock)
         self.kubelet = Kubelet(ctx)
+        self.analysis = AnalysisRunController(ctx)
         self.manager = ControllerManager(
             ctx,
             [
                 GarbageCollector(ctx),
                 DeploymentController(ctx),
+                RolloutController(ctx),
+                self.analysis,
                 ReplicaSetController(ctx),
                 JobController(ctx),
                 Scheduler(ctx, nodes=self.kubelet.nodes),
@@ -95,6 +100,7 @@ async def start(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, speed:
     """Serve `sandbox` and set its clock running at `speed`; `service_proxies` become Services proxied to them."""
     for upstream in service_proxies:
         create_service(sandbox.api, upstream)
+    sandbox.analysis.upstreams = tuple(service_proxies)  # AnalysisRuns reach Prometheus through them
     proxy = ServiceProxy(sandbox.api, list(service_proxies))
     server = SandboxServer(sandbox.api, sandbox.clock, logs=sandbox.logs, metrics=Metrics(sandbox.storage, sandbox.clock),
                            proxy=proxy)

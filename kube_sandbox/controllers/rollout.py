@@ -1,0 +1,774 @@
+"""The Argo Rollouts controller for the canary strategy without a traffic router.
+
+Follows upstream's rollout/canary.go: find or create the new ReplicaSet and
+sync revisions, reconcile the background AnalysisRun (rollout/analysis.go),
+scale stable, canary and older ReplicaSets by the basic-canary arithmetic
+(canary_util), honour pause steps (rollout/pause.go), then compute the status
+(step index, stableRS, pause conditions, abort, conditions, phase and
+message) and write it to the status subresource.
+
+What the kubectl-argo-rollouts plugin sends, which this controller honours
+(pkg/kubectl-argo-rollouts/cmd/*; status patches go to the /status
+subresource as merge patches, falling back to the main resource on 404):
+
+- promote: ``{"status":{"pauseConditions":null}}`` when paused on a step;
+  on an inconclusive-analysis pause
+  ``{"status":{"pauseConditions":null,"controllerPause":false,"currentStepIndex":i+1}}``;
+  on a canary step without a pause ``{"status":{"pauseConditions":null,"currentStepIndex":i+1}}``;
+  plus a merge patch ``{"spec":{"paused":false}}`` on the main resource when spec.paused.
+- promote --full: ``{"status":{"promoteFull":true}}``.
+- abort: ``{"status":{"abort":true}}``.
+- retry rollout: ``{"status":{"abort":false}}``.
+- pause: ``{"spec":{"paused":true}}``.
+- restart: ``{"spec":{"restartAt":"<RFC 3339 now>"}}``.
+- undo [--to-revision N]: a JSON patch
+  ``[{"op":"replace","path":"/spec/template","value":<that ReplicaSet's template without the
+  rollouts-pod-template-hash label>}]``; by default the second-highest revision.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from ..clock import parse_rfc3339, rfc3339
+from ..defaults import apply_defaults
+from ..errors import ApiError
+from ..jsoncopy import clone
+from ..resources import ANALYSIS_RUN, POD, REPLICASET, ROLLOUT
+from ..store import Change
+from . import analysis_util as au
+from . import canary_util as cu
+from . import deployment_util as du
+from . import podutil
+from .base import Context, Controller, Key
+from .recorder import NORMAL, WARNING, EventRecorder
+
+MANAGER = "argo-rollouts"
+DEFAULT_REVISION_HISTORY_LIMIT = 10
+
+# Pause reasons (v1alpha1.PauseReason).
+CANARY_PAUSE_STEP = "CanaryPauseStep"
+INCONCLUSIVE_ANALYSIS = "InconclusiveAnalysisRun"
+
+# utils/conditions messages.
+ROLLOUT_ABORTED_REASON = "RolloutAborted"
+ROLLOUT_ABORTED_MESSAGE = "Rollout aborted update to revision {}"
+TIMED_OUT_REASON = "ProgressDeadlineExceeded"
+REPLICASET_UPDATED_REASON = "ReplicaSetUpdated"
+REPLICASET_PROGRESSING_MESSAGE = 'ReplicaSet "{}" is progressing.'
+NEW_RS_AVAILABLE_REASON = "NewReplicaSetAvailable"
+REPLICASET_COMPLETED_MESSAGE = 'ReplicaSet "{}" has successfully progressed.'
+AVAILABLE_REASON = "AvailableReason"
+AVAILABLE_MESSAGE = "Rollout has minimum availability"
+NOT_AVAILABLE_MESSAGE = "Rollout does not have minimum availability"
+HEALTHY_REASON = "RolloutHealthy"
+HEALTHY_MESSAGE = "Rollout is healthy"
+NOT_HEALTHY_MESSAGE = "Rollout is not healthy"
+COMPLETED_REASON = "RolloutCompleted"
+PAUSED_REASON = "RolloutPaused"
+PAUSED_MESSAGE = "Rollout is paused"
+RESUMED_REASON = "RolloutResumed"
+RESUMED_MESSAGE = "Rollout is resumed"
+REPLICASET_NOT_AVAILABLE_REASON = "ReplicaSetNotAvailable"
+
+
+def calculate_phase(rollout: dict, status: dict) -> tuple[str, str]:
+    """utils/rollout CalculateRolloutPhase for the canary strategy: (phase, message)."""
+    spec = rollout.get("spec") or {}
+    for cond in status.get("conditions") or ():
+        if cond.get("type") == "InvalidSpec":
+            return "Degraded", f"InvalidSpec: {cond.get('message', '')}"
+        if cond.get("reason") in (ROLLOUT_ABORTED_REASON, TIMED_OUT_REASON):
+            return "Degraded", f"{cond['reason']}: {cond.get('message', '')}"
+    if spec.get("paused"):
+        return "Paused", "manually paused"
+    for cond in status.get("pauseConditions") or ():
+        return "Paused", cond.get("reason", "")
+    restart_at = spec.get("restartAt")
+    if restart_at and status.get("restartedAt") != restart_at:
+        return "Progressing", "rollout is restarting"
+    if status.get("updatedReplicas", 0) < cu.replicas(rollout):
+        return "Progressing", "more replicas need to be updated"
+    if status.get("availableReplicas", 0) < status.get("updatedReplicas", 0):
+        return "Progressing", "updated replicas are still becoming available"
+    if status.get("replicas", 0) > status.get("updatedReplicas", 0):
+        return "Progressing", "old replicas are pending termination"
+    if not status.get("stableRS") or status.get("stableRS") != status.get("currentPodHash"):
+        return "Progressing", "waiting for all steps to complete"
+    return "Healthy", ""
+
+
+class _Pause:
+    """rollout/pause.go pauseContext: what this sync adds or removes."""
+
+    def __init__(self, rollout: dict):
+        self.rollout = rollout
+        self.add: list[str] = []
+        self.remove: list[str] = []
+        self.add_abort = False
+        self.abort_message = ""
+        self.remove_abort = False
+        self.clear = False
+
+    def is_aborted(self) -> bool:
+        return self.add_abort or (not self.remove_abort and bool(_status(self.rollout).get("abort")))
+
+    def apply(self, new: dict, now: str) -> None:
+        """CalculatePauseStatus."""
+        old = _status(self.rollout)
+        if self.add_abort or (not self.remove_abort and old.get("abort")):
+            new["abort"] = True
+            new["abortedAt"] = old.get("abortedAt") or now
+            return
+        new.pop("abort", None)
+        new.pop("abortedAt", None)
+        if self.clear:
+            return
+        controller_pause = bool(old.get("controllerPause"))
+        conditions, exists = [], set()
+        for cond in old.get("pauseConditions") or ():
+            if cond.get("reason") not in self.remove:
+                conditions.append(cond)
+            exists.add(cond.get("reason"))
+        for reason in self.add:
+            if reason not in exists:
+                conditions.append({"reason": reason, "startTime": now})
+                controller_pause = True
+        if conditions:
+            new["controllerPause"] = controller_pause
+            new["pauseConditions"] = conditions
+
+
+def _status(obj: dict) -> dict:
+    return obj.get("status") or {}
+
+
+def _hash_of(rs: dict | None) -> str:
+    return ((rs or {}).get("metadata", {}).get("labels") or {}).get(cu.HASH_LABEL, "")
+
+
+def _revision(obj: dict | None) -> int:
+    try:
+        return int(((obj or {}).get("metadata", {}).get("annotations") or {}).get(cu.REVISION_ANNOTATION, 0))
+    except ValueError:
+        return 0
+
+
+def normalized_template(template: dict) -> dict:
+    """The pod template as the apiserver stores it in a ReplicaSet (defaulted, without our hash label),
+    so a template copied back from a ReplicaSet (undo) hashes like the one it came from."""
+    holder = {"spec": {"template": clone(template or {})}}
+    apply_defaults("apps", "ReplicaSet", holder)
+    labels = holder["spec"]["template"].get("metadata", {}).get("labels")
+    if labels:
+        labels.pop(cu.HASH_LABEL, None)
+    return holder["spec"]["template"]
+
+
+def pod_template_hash(rollout: dict) -> str:
+    return du.compute_hash(normalized_template(rollout["spec"].get("template")), _status(rollout).get("collisionCount"))
+
+
+def steps_hash(rollout: dict) -> str:
+    """conditions.ComputeStepHash: changes when the steps change, so a new step list restarts them."""
+    data = json.dumps(cu.steps(rollout), sort_keys=True, separators=(",", ":")).encode()
+    return du.safe_encode_string(str(du._fnv32a(data)))
+
+
+class RolloutController(Controller):
+    name = "rollout"
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        self.recorder = EventRecorder(ctx.api, "rollouts-controller")
+
+    # ---- keys ------------------------------------------------------------
+
+    def keys_for(self, change: Change) -> Iterable[Key]:
+        if change.key == ROLLOUT.key:
+            return [(change.namespace, change.name)]
+        if change.key in (REPLICASET.key, ANALYSIS_RUN.key):
+            ref = du.controller_of(change.obj)
+            if ref and ref.get("kind") == "Rollout":
+                return [(change.namespace, ref["name"])]
+        return []
+
+    def all_keys(self) -> Iterable[Key]:
+        return [(r["metadata"]["namespace"], r["metadata"]["name"]) for r in self.ctx.storage.items(ROLLOUT.key)]
+
+    # ---- sync ------------------------------------------------------------
+
+    def sync(self, namespace: str, name: str) -> None:
+        try:
+            rollout = self.api.get(ROLLOUT, namespace, name)
+        except ApiError:
+            return
+        strategy = (rollout.get("spec") or {}).get("strategy") or {}
+        if rollout["metadata"].get("deletionTimestamp") or "canary" not in strategy:
+            return  # blue-green is not simulated
+        _Sync(self, clone(rollout)).run()
+
+    def owned_replica_sets(self, rollout: dict) -> list[dict]:
+        uid = rollout["metadata"]["uid"]
+        return [rs for rs in self.api.list(REPLICASET, rollout["metadata"]["namespace"])
+                if (du.controller_of(rs) or {}).get("uid") == uid and not rs["metadata"].get("deletionTimestamp")]
+
+    def owned_analysis_runs(self, rollout: dict) -> list[dict]:
+        uid = rollout["metadata"]["uid"]
+        return [ar for ar in self.api.list(ANALYSIS_RUN, rollout["metadata"]["namespace"])
+                if (du.controller_of(ar) or {}).get("uid") == uid]
+
+
+class _Sync:
+    """One reconciliation of one Rollout (upstream's rolloutContext)."""
+
+    def __init__(self, ctrl: RolloutController, rollout: dict):
+        self.ctrl = ctrl
+        self.api = ctrl.api
+        self.rollout = rollout
+        self.ns = rollout["metadata"]["namespace"]
+        self.pause = _Pause(rollout)
+        self.now = ctrl.clock.now()
+        self.background: dict | None = None  # the current background AnalysisRun
+        self.new_status: dict = {}
+
+    # ---- ReplicaSets -----------------------------------------------------
+
+    def _load(self) -> None:
+        self.all_rss = self.ctrl.owned_replica_sets(self.rollout)
+        self.new_rs = self._find_new_rs()
+        stable_hash = _status(self.rollout).get("stableRS")
+        self.stable_rs = next((rs for rs in self.all_rss if stable_hash and _hash_of(rs) == stable_hash), None)
+        self.other_rss = [rs for rs in self.all_rss if rs is not self.new_rs and rs is not self.stable_rs]
+
+    def _find_new_rs(self) -> dict | None:
+        wanted = pod_template_hash(self.rollout)
+        template = normalized_template(self.rollout["spec"].get("template"))
+        for rs in self.all_rss:
+            if _hash_of(rs) == wanted:
+                return rs
+        for rs in self.all_rss:  # a template copied back from an older ReplicaSet (undo)
+            if normalized_template(rs["spec"].get("template")) == template:
+                return rs
+        return None
+
+    def _sync_revision(self) -> None:
+        """getAllReplicaSetsAndSyncRevision: create the new ReplicaSet or give it the next revision."""
+        old = [rs for rs in self.all_rss if rs is not self.new_rs]
+        new_revision = max((_revision(rs) for rs in old), default=0) + 1
+        if self.new_rs is None:
+            self.new_rs = self._create_new_rs(new_revision)
+            self.all_rss.append(self.new_rs)
+        elif _revision(self.new_rs) < new_revision and _revision(self.new_rs) != max(
+                (_revision(rs) for rs in self.all_rss), default=0):
+            rs = clone(self.new_rs)
+            ann = rs["metadata"].setdefault("annotations", {})
+            previous = ann.get(cu.REVISION_ANNOTATION)
+            ann[cu.REVISION_ANNOTATION] = str(new_revision)
+            if previous:
+                history = ann.get(cu.REVISION_HISTORY_ANNOTATION)
+                ann[cu.REVISION_HISTORY_ANNOTATION] = f"{history},{previous}" if history else previous
+            self.new_rs = self._replace_rs(rs)
+        revision = str(_revision(self.new_rs))
+        ann = self.rollout["metadata"].get("annotations") or {}
+        if ann.get(cu.REVISION_ANNOTATION) != revision:
+            body = clone(self.rollout)
+            body["metadata"].setdefault("annotations", {})[cu.REVISION_ANNOTATION] = revision
+            updated = self.api.update(ROLLOUT, self.ns, body["metadata"]["name"], body, manager=MANAGER)
+            self.rollout["metadata"] = clone(updated["metadata"])
+            self.recorder_event(NORMAL, "RolloutUpdated", f"Rollout updated to revision {revision}")
+
+    def _create_new_rs(self, revision: int) -> dict:
+        pod_hash = pod_template_hash(self.rollout)
+        template = clone(self.rollout["spec"].get("template") or {})
+        template.setdefault("metadata", {}).setdefault("labels", {})[cu.HASH_LABEL] = pod_hash
+        selector = clone(self.rollout["spec"].get("selector") or {})
+        selector.setdefault("matchLabels", {})[cu.HASH_LABEL] = pod_hash
+        meta = self.rollout["metadata"]
+        body = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"{meta['name']}-{pod_hash}",
+                "namespace": self.ns,
+                "labels": dict(template["metadata"]["labels"]),
+                "annotations": {cu.REVISION_ANNOTATION: str(revision)},
+                "ownerReferences": [podutil.owner_reference(self.rollout)],
+            },
+            "spec": {"replicas": 0, "minReadySeconds": self.rollout["spec"].get("minReadySeconds", 0),
+                     "selector": selector, "template": template},
+        }
+        rs = self.api.create(REPLICASET, self.ns, body, manager=MANAGER)
+        self.recorder_event(NORMAL, "NewReplicaSetCreated",
+                            f"Created ReplicaSet {rs['metadata']['name']} (revision {revision})")
+        return rs
+
+    def _replace_rs(self, rs: dict) -> dict:
+        return self.api.update(REPLICASET, self.ns, rs["metadata"]["name"], rs, manager=MANAGER)
+
+    def _scale(self, rs: dict, count: int, role: str) -> bool:
+        current = du.spec_replicas(rs)
+        if current == count:
+            return False
+        body = clone(rs)
+        body["spec"]["replicas"] = count
+        updated = self._replace_rs(body)
+        for i, known in enumerate(self.all_rss):
+            if known is rs:
+                self.all_rss[i] = updated
+        if rs is self.new_rs:
+            self.new_rs = updated
+        if rs is self.stable_rs:
+            self.stable_rs = updated
+        direction = "up" if count > current else "down"
+        self.recorder_event(NORMAL, "ScalingReplicaSet",
+                            f"Scaled {direction} ReplicaSet {rs['metadata']['name']} (revision {_revision(rs)}) "
+                            f"from {current} to {count}")
+        return True
+
+    def recorder_event(self, type_: str, reason: str, message: str) -> None:
+        self.ctrl.recorder.event(self.rollout, type_, reason, message)
+
+    # ---- the reconcile ---------------------------------------------------
+
+    def run(self) -> None:
+        self._load()
+        template_changed = self._template_or_steps_changed()
+        self._sync_revision()
+        self.other_rss = [rs for rs in self.all_rss if rs is not self.new_rs and rs is not self.stable_rs]
+        if template_changed:
+            self._finish()
+            return
+        if self._restart_pods():
+            return
+        self._reconcile_revision_history_limit()
+        self._reconcile_analysis()
+        if INCONCLUSIVE_ANALYSIS in self.pause.add:
+            self._finish()
+            return
+        if self._reconcile_replica_sets():
+            self._finish()
+            return
+        self._reconcile_pause()
+        self._finish()
+
+    def _template_or_steps_changed(self) -> bool:
+        status = _status(self.rollout)
+        if status.get("currentStepHash") and status.get("currentStepHash") != steps_hash(self.rollout):
+            return True
+        return bool(status.get("currentPodHash")) and status.get("currentPodHash") != pod_template_hash(self.rollout)
+
+    def _restart_pods(self) -> bool:
+        """podRestarter: delete pods older than spec.restartAt one at a time, while all others are available."""
+        restart_at = self.rollout["spec"].get("restartAt")
+        if not restart_at or _status(self.rollout).get("restartedAt") == restart_at:
+            return False
+        restart_time = parse_rfc3339(restart_at) or 0.0
+        if restart_time > self.now:
+            self.ctrl.enqueue_after(-self._elapsed(restart_at), self.ns, self.rollout["metadata"]["name"])
+            return False
+        hashes = {_hash_of(rs) for rs in self.all_rss}
+        pods = [p for p in self.api.list(POD, self.ns)
+                if (p["metadata"].get("labels") or {}).get(cu.HASH_LABEL) in hashes
+                and not p["metadata"].get("deletionTimestamp")]
+        stale = [p for p in pods if (parse_rfc3339(p["metadata"].get("creationTimestamp")) or 0) < restart_time]
+        if not stale:
+            self.new_status["restartedAt"] = restart_at
+            self.recorder_event(NORMAL, "RestartedPods", "Rollout restart complete")
+            return False
+        total_available = sum(du.status_int(rs, "availableReplicas") for rs in self.all_rss)
+        if total_available >= sum(du.spec_replicas(rs) for rs in self.all_rss):
+            victim = sorted(stale, key=lambda p: p["metadata"]["name"])[0]
+            self.api.delete(POD, self.ns, victim["metadata"]["name"])
+            self.recorder_event(NORMAL, "RestartingPod", f"Restarting pod {victim['metadata']['name']}")
+        self.ctrl.enqueue_after(1, self.ns, self.rollout["metadata"]["name"])
+        return True
+
+    def _reconcile_revision_history_limit(self) -> None:
+        limit = self.rollout["spec"].get("revisionHistoryLimit", DEFAULT_REVISION_HISTORY_LIMIT)
+        idle = [rs for rs in self.other_rss if du.spec_replicas(rs) == 0 and du.status_int(rs, "replicas") == 0]
+        idle.sort(key=_revision)
+        for rs in idle[:max(0, len(idle) - int(limit))]:
+            self.api.delete(REPLICASET, self.ns, rs["metadata"]["name"])
+            self.all_rss.remove(rs)
+            self.other_rss.remove(rs)
+
+    # ---- analysis --------------------------------------------------------
+
+    def _reconcile_analysis(self) -> None:
+        """reconcileAnalysisRuns for the background analysis (step analyses are not simulated)."""
+        status = _status(self.rollout)
+        runs = self.ctrl.owned_analysis_runs(self.rollout)
+        current_name = ((status.get("canary") or {}).get("currentBackgroundAnalysisRunStatus") or {}).get("name")
+        current = next((ar for ar in runs if ar["metadata"]["name"] == current_name), None)
+        fully_promoted = bool(status.get("stableRS")) and status.get("stableRS") == status.get("currentPodHash")
+        cancel = (fully_promoted or self.pause.is_aborted() or status.get("promoteFull")
+                  or not status.get("stableRS"))
+        new_current = None
+        if not cancel:
+            new_current = self._reconcile_background(current)
+        self.background = new_current
+        for ar in runs:
+            if new_current is None or ar["metadata"]["name"] != new_current["metadata"]["name"]:
+                self._terminate(ar)
+        if new_current is not None:
+            ar_status = _status(new_current)
+            entry = {"name": new_current["metadata"]["name"], "status": ar_status.get("phase") or "Pending"}
+            if ar_status.get("message"):
+                entry["message"] = ar_status["message"]
+            self.new_status.setdefault("canary", {})["currentBackgroundAnalysisRunStatus"] = entry
+
+    def _reconcile_background(self, current: dict | None) -> dict | None:
+        analysis = cu.canary(self.rollout).get("analysis") or {}
+        if not analysis.get("templates"):
+            return None
+        status = _status(self.rollout)
+        if not status.get("currentPodHash") or cu.before_starting_step(self.rollout):
+            return None
+        if any(c.get("reason") == INCONCLUSIVE_ANALYSIS for c in status.get("pauseConditions") or ()):
+            return current
+        if self._needs_new_run(current):
+            return self._create_run(analysis)
+        phase = _status(current).get("phase")
+        if phase == "Inconclusive":
+            self.pause.add.append(INCONCLUSIVE_ANALYSIS)
+        elif phase in ("Error", "Failed"):
+            message = "Background analysis phase error/failed"
+            if _status(current).get("message"):
+                message += ": " + _status(current)["message"]
+            self.pause.add_abort = True
+            self.pause.abort_message = message
+        return current
+
+    def _needs_new_run(self, current: dict | None) -> bool:
+        if current is None:
+            return True
+        status = _status(self.rollout)
+        reasons = {c.get("reason") for c in status.get("pauseConditions") or ()}
+        if status.get("controllerPause") and CANARY_PAUSE_STEP not in reasons:
+            return _status(current).get("phase") == "Inconclusive"
+        return status.get("abortedAt") is not None
+
+    def _create_run(self, analysis: dict) -> dict:
+        pod_hash = _hash_of(self.new_rs)
+        revision = (self.rollout["metadata"].get("annotations") or {}).get(cu.REVISION_ANNOTATION, "")
+        labels = {cu.HASH_LABEL: pod_hash, "rollout-type": "Background",
+                  **((self.rollout["spec"].get("selector") or {}).get("matchLabels") or {})}
+        name = f"{self.rollout['metadata']['name']}-{pod_hash}-{revision}"
+        try:
+            body = au.run_from_templates(self.api, self.ns, analysis, name, labels,
+                                         {cu.REVISION_ANNOTATION: revision},
+                                         {"Stable": _status(self.rollout).get("stableRS", ""), "Latest": pod_hash})
+        except au.AnalysisSpecError as exc:
+            self.pause.add_abort = True
+            self.pause.abort_message = str(exc)
+            return None
+        body["metadata"]["ownerReferences"] = [podutil.owner_reference(self.rollout)]
+        existing = {ar["metadata"]["name"] for ar in self.ctrl.owned_analysis_runs(self.rollout)}
+        base, collision = name, 0
+        while body["metadata"]["name"] in existing:  # CreateWithCollisionCounter
+            collision += 1
+            body["metadata"]["name"] = f"{base}.{collision}"
+        run = self.api.create(ANALYSIS_RUN, self.ns, body, manager=MANAGER)
+        self.recorder_event(NORMAL, "AnalysisRunRunning", f"Background Analysis Run '{run['metadata']['name']}' "
+                            "Status New: 'Running' Previous: ''")
+        return run
+
+    def _terminate(self, ar: dict) -> None:
+        if ar["spec"].get("terminate") or _status(ar).get("phase") in au.COMPLETED:
+            return
+        body = clone(ar)
+        body["spec"]["terminate"] = True
+        self.api.update(ANALYSIS_RUN, self.ns, ar["metadata"]["name"], body, manager=MANAGER)
+
+    # ---- scaling and pauses ------------------------------------------------
+
+    def _reconcile_replica_sets(self) -> bool:
+        """reconcileCanaryReplicaSets: True when something was scaled (the step is not done)."""
+        if self.rollout["spec"].get("paused"):
+            return False
+        if cu.stable_exists(self.new_rs, self.stable_rs):
+            _, stable = cu.basic_canary_counts(self._with_pause_status(), self.new_rs, self.stable_rs, self.other_rss)
+            if self._scale(self.stable_rs, stable, "stable"):
+                return True
+        new, _ = cu.basic_canary_counts(self._with_pause_status(), self.new_rs, self.stable_rs, self.other_rss)
+        if self._scale(self.new_rs, new, "canary"):
+            return True
+        return self._scale_down_others()
+
+    def _with_pause_status(self) -> dict:
+        """The Rollout as the arithmetic sees it this sync (an abort added now counts)."""
+        if not self.pause.add_abort:
+            return self.rollout
+        view = clone(self.rollout)
+        view.setdefault("status", {})["abort"] = True
+        return view
+
+    def _scale_down_others(self) -> bool:
+        """scaleDownOldReplicaSetsForCanary: older ReplicaSets first, within maxUnavailable."""
+        available = sum(du.status_int(rs, "availableReplicas") for rs in self.all_rss)
+        max_scale_down = available - (cu.replicas(self.rollout) - cu.max_unavailable(self.rollout))
+        scaled = False
+        for rs in sorted(self.other_rss, key=_revision, reverse=True):
+            if max_scale_down <= 0:
+                break
+            current = du.spec_replicas(rs)
+            if current == 0:
+                continue
+            target = current - max_scale_down if current > max_scale_down else 0
+            self._scale(rs, target, "old")
+            max_scale_down -= current - target
+            scaled = True
+        return scaled
+
+    def _reconcile_pause(self) -> None:
+        """reconcileCanaryPause: add the CanaryPauseStep condition on a pause step, wake up when it ends."""
+        spec, status = self.rollout["spec"], _status(self.rollout)
+        if spec.get("paused") or status.get("promoteFull"):
+            return
+        step, _ = cu.current_step(self.rollout)
+        if step is None or "pause" not in step:
+            return
+        cond = next((c for c in status.get("pauseConditions") or () if c.get("reason") == CANARY_PAUSE_STEP), None)
+        if cond is None:
+            if not status.get("controllerPause"):
+                self.pause.add.append(CANARY_PAUSE_STEP)
+            return
+        duration = (step.get("pause") or {}).get("duration")
+        if duration is not None:
+            remaining = cu.duration_seconds(duration) - self._elapsed(cond.get("startTime"))
+            if remaining > 0:
+                self.ctrl.enqueue_after(remaining, self.ns, self.rollout["metadata"]["name"])
+
+    def _elapsed(self, stamp: str | None) -> float:
+        """Simulated seconds since a status timestamp (timestamps are wall time, the clock may run faster)."""
+        return self.ctrl.clock.elapsed(parse_rfc3339(stamp) or self.now)
+
+    def _completed_pause_step(self, step: dict) -> bool:
+        """CompletedCanaryPauseStep."""
+        status = _status(self.rollout)
+        cond = next((c for c in status.get("pauseConditions") or () if c.get("reason") == CANARY_PAUSE_STEP), None)
+        if status.get("controllerPause") and cond is None:
+            return True
+        duration = (step.get("pause") or {}).get("duration")
+        if duration is not None and cond is not None:
+            return self._elapsed(cond.get("startTime")) >= cu.duration_seconds(duration)
+        return False
+
+    def _completed_current_step(self) -> bool:
+        if self.rollout["spec"].get("paused"):
+            return False
+        step, _ = cu.current_step(self.rollout)
+        if step is None:
+            return False
+        if "pause" in step:
+            return self._completed_pause_step(step)
+        if step.get("setWeight") is not None:
+            return cu.at_desired_counts(self.rollout, self.new_rs, self.stable_rs, self.other_rss)
+        return False
+
+    # ---- status ----------------------------------------------------------
+
+    def _base_status(self) -> dict:
+        old = _status(self.rollout)
+        new = self.new_status
+        new["currentPodHash"] = _hash_of(self.new_rs) or pod_template_hash(self.rollout)
+        new["replicas"] = sum(du.status_int(rs, "replicas") for rs in self.all_rss)
+        new["updatedReplicas"] = du.status_int(self.new_rs, "replicas")
+        new["readyReplicas"] = sum(du.status_int(rs, "readyReplicas") for rs in self.all_rss)
+        new["availableReplicas"] = sum(du.status_int(rs, "availableReplicas") for rs in self.all_rss)
+        new["HPAReplicas"] = new["replicas"]
+        new["selector"] = ",".join(f"{k}={v}" for k, v in sorted(
+            ((self.rollout["spec"].get("selector") or {}).get("matchLabels") or {}).items()))
+        for key in ("collisionCount", "conditions"):
+            if old.get(key) is not None:
+                new[key] = clone(old[key])
+        if "restartedAt" not in new and old.get("restartedAt"):
+            new["restartedAt"] = old["restartedAt"]
+        new["stableRS"] = old.get("stableRS", "")
+        new["currentStepHash"] = steps_hash(self.rollout)
+        if old.get("promoteFull") and new["currentPodHash"] != new["stableRS"]:
+            new["promoteFull"] = True
+        return new
+
+    def _finish(self) -> None:
+        """syncRolloutStatusCanary, then persistRolloutStatus."""
+        new = self._base_status()
+        old = _status(self.rollout)
+        step_count = len(cu.steps(self.rollout))
+        index = old.get("currentStepIndex", 0 if step_count else None)
+        name = self.rollout["metadata"]["name"]
+
+        if self._template_or_steps_changed():
+            self.pause.clear = True
+            self.pause.remove_abort = True
+            new.pop("promoteFull", None)
+            new.get("canary", {}).pop("currentBackgroundAnalysisRunStatus", None)
+            if "restartAt" in self.rollout["spec"]:
+                new["restartedAt"] = self.rollout["spec"]["restartAt"]
+            index = 0 if step_count else None
+            if self.new_rs is not None and step_count and old.get("stableRS") == _hash_of(self.new_rs):
+                self.recorder_event(NORMAL, "SkipSteps", "Rollback to stable ReplicaSets")
+                index = step_count
+            self._persist(new, index)
+            return
+
+        if old.get("promoteFull"):
+            self.pause.clear = True
+            self.pause.remove_abort = True
+            if step_count:
+                index = step_count
+        reason = self._should_full_promote(index, step_count)
+        if reason:
+            self.pause.clear = True
+            self.pause.remove_abort = True
+            new.pop("promoteFull", None)
+            index = step_count if step_count else None
+            if new["stableRS"] != new["currentPodHash"]:
+                new["stableRS"] = new["currentPodHash"]
+                self.recorder_event(NORMAL, COMPLETED_REASON,
+                                    f"Rollout completed update to revision {_revision(self.rollout)} "
+                                    f"({new['currentPodHash']}): {reason}")
+            self._persist(new, index)
+            return
+
+        if self.pause.is_aborted():
+            if step_count:
+                index = step_count if new["stableRS"] == new["currentPodHash"] else 0
+            self._persist(new, index)
+            return
+
+        if self._completed_current_step():
+            step, _ = cu.current_step(self.rollout)
+            index += 1
+            new.get("canary", {}).pop("currentStepAnalysisRunStatus", None)
+            self.recorder_event(NORMAL, "RolloutStepCompleted",
+                                f"Rollout step {index}/{step_count} completed ({cu.step_string(step)})")
+            self.pause.remove.append(CANARY_PAUSE_STEP)
+            self.ctrl.enqueue(self.ns, name)  # the next step starts on the next sync
+        self._persist(new, index)
+
+    def _should_full_promote(self, index: int | None, step_count: int) -> str:
+        if self.stable_rs is None:
+            return "Initial deploy"
+        if self.pause.is_aborted():
+            return ""
+        if self.new_rs is None or du.status_int(self.new_rs, "availableReplicas") < cu.replicas(self.rollout):
+            return ""
+        if _status(self.rollout).get("promoteFull"):
+            return "Full promotion requested"
+        if step_count == 0 or index == step_count:
+            return f"Completed all {step_count} canary steps"
+        return ""
+
+    def _persist(self, new: dict, index: int | None) -> None:
+        if index is not None:
+            new["currentStepIndex"] = index
+        new["observedGeneration"] = str(self.rollout["metadata"].get("generation", 1))
+        self.pause.apply(new, rfc3339(self.now))
+        self._conditions(new)
+        new["phase"], new["message"] = calculate_phase(self.rollout, new)
+        if not new.get("canary"):
+            new["canary"] = {}
+        old = _status(self.rollout)
+        self._pause_events(old, new)
+        if new == old:
+            return
+        body = clone(self.rollout)
+        body["status"] = new
+        self.api.update(ROLLOUT, self.ns, self.rollout["metadata"]["name"], body, subresource="status",
+                        manager=MANAGER)
+
+    def _pause_events(self, old: dict, new: dict) -> None:
+        if new.get("pauseConditions") and not old.get("pauseConditions"):
+            self.recorder_event(NORMAL, PAUSED_REASON, PAUSED_MESSAGE)
+        elif old.get("pauseConditions") and not new.get("pauseConditions") and not new.get("abort"):
+            self.recorder_event(NORMAL, RESUMED_REASON, RESUMED_MESSAGE)
+
+    def _set_condition(self, new: dict, type_: str, status: str, reason: str, message: str) -> bool:
+        """SetRolloutCondition: keep the transition time when only the message changes."""
+        conditions = new.setdefault("conditions", [])
+        stamp = rfc3339(self.now)
+        for i, cond in enumerate(conditions):
+            if cond.get("type") == type_:
+                if cond.get("status") == status and cond.get("reason") == reason and cond.get("message") == message:
+                    return False
+                transition = cond.get("lastTransitionTime") if cond.get("status") == status else stamp
+                conditions[i] = {"type": type_, "status": status, "reason": reason, "message": message,
+                                 "lastUpdateTime": stamp, "lastTransitionTime": transition}
+                return True
+        conditions.append({"type": type_, "status": status, "reason": reason, "message": message,
+                           "lastUpdateTime": stamp, "lastTransitionTime": stamp})
+        return True
+
+    def _healthy(self, new: dict) -> bool:
+        """conditions.RolloutHealthy for the canary strategy."""
+        replicas = cu.replicas(self.rollout)
+        step_count = len(cu.steps(self.rollout))
+        all_steps = not step_count or new.get("currentStepIndex") == step_count
+        stable_is_current = bool(new.get("stableRS")) and new["stableRS"] == new["currentPodHash"]
+        return (new["updatedReplicas"] == replicas and new["availableReplicas"] == replicas
+                and all_steps and stable_is_current and new["replicas"] == replicas)
+
+    def _conditions(self, new: dict) -> None:
+        """calculateRolloutConditions: Healthy, Progressing (or RolloutAborted), Available, Completed."""
+        old = _status(self.rollout)
+        paused = bool(new.get("pauseConditions")) or bool(self.rollout["spec"].get("paused"))
+        aborted = bool(new.get("abort"))
+        healthy = self._healthy(new)
+        became_unhealthy = False
+        had_healthy = any(c.get("type") == "Healthy" for c in old.get("conditions") or ())
+        if not paused and healthy:
+            self._set_condition(new, "Healthy", "True", HEALTHY_REASON, HEALTHY_MESSAGE)
+        elif had_healthy:
+            became_unhealthy = self._set_condition(new, "Healthy", "False", HEALTHY_REASON, NOT_HEALTHY_MESSAGE)
+        rs_name = self.new_rs["metadata"]["name"] if self.new_rs else ""
+        if aborted:
+            message = ROLLOUT_ABORTED_MESSAGE.format(_revision(self.rollout))
+            if self.pause.abort_message:
+                message = f"{message}: {self.pause.abort_message}"
+            elif old.get("abort"):
+                current = next((c for c in old.get("conditions") or ()
+                                if c.get("type") == "Progressing" and c.get("reason") == ROLLOUT_ABORTED_REASON), None)
+                if current is not None:
+                    message = current.get("message", message)
+            if self._set_condition(new, "Progressing", "False", ROLLOUT_ABORTED_REASON, message):
+                self.recorder_event(WARNING, ROLLOUT_ABORTED_REASON, message)
+        else:
+            current = next((c for c in old.get("conditions") or () if c.get("type") == "Progressing"), None)
+            done = (new["replicas"] == new["availableReplicas"] and current is not None
+                    and current.get("reason") == NEW_RS_AVAILABLE_REASON)
+            if not done:
+                if healthy:
+                    self._set_condition(new, "Progressing", "True", NEW_RS_AVAILABLE_REASON,
+                                        REPLICASET_COMPLETED_MESSAGE.format(rs_name))
+                elif self._progressing(old, new) or became_unhealthy or (
+                        current is not None and current.get("reason") == ROLLOUT_ABORTED_REASON):
+                    reason, message = REPLICASET_UPDATED_REASON, REPLICASET_PROGRESSING_MESSAGE.format(rs_name)
+                    if new.get("stableRS") == new["currentPodHash"] and became_unhealthy:
+                        reason, message = REPLICASET_NOT_AVAILABLE_REASON, NOT_AVAILABLE_MESSAGE
+                    self._set_condition(new, "Progressing", "True", reason, message)
+        if new["availableReplicas"] >= cu.replicas(self.rollout):
+            self._set_condition(new, "Available", "True", AVAILABLE_REASON, AVAILABLE_MESSAGE)
+        else:
+            self._set_condition(new, "Available", "False", AVAILABLE_REASON, NOT_AVAILABLE_MESSAGE)
+        completed = bool(new.get("stableRS")) and new["stableRS"] == new["currentPodHash"]
+        if self._set_condition(new, "Completed", "True" if completed else "False", COMPLETED_REASON,
+                               COMPLETED_REASON) and not completed:
+            self.recorder_event(NORMAL, "RolloutNotCompleted",
+                                f"Rollout not completed, started update to revision {_revision(self.rollout)} "
+                                f"({new['currentPodHash']})")
+
+    @staticmethod
+    def _progressing(old: dict, new: dict) -> bool:
+        """conditions.RolloutProgressing for the canary strategy."""
+        step_changed = (new.get("currentStepIndex") is not None and old.get("currentStepIndex") is not None
+                        and new["currentStepIndex"] != old["currentStepIndex"])
+        strategy = (new.get("stableRS") != old.get("stableRS") or step_changed
+                    or new.get("currentStepHash") != old.get("currentStepHash"))
+        old_old = old.get("replicas", 0) - old.get("updatedReplicas", 0)
+        new_old = new["replicas"] - new["updatedReplicas"]
+        return (new["updatedReplicas"] != old.get("updatedReplicas", 0) or new_old < old_old
+                or new["readyReplicas"] > old.get("readyReplicas", 0)
+                or new["availableReplicas"] > old.get("availableReplicas", 0) or strategy)
