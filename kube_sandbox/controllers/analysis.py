@@ -236,7 +236,9 @@ class AnalysisRunController(Controller):
                 due_in = self._due_in(metric, result, status)
                 if due_in is not None and due_in <= 0:
                     self._measure(namespace, name, metric)
-                elif due_in is not None:
+                    self._collect(namespace, name, metric, result)  # a measurement taken in line lands now
+                    due_in = self._due_in(metric, result, status)
+                if due_in is not None and due_in > 0:
                     wake.append(due_in)
         status["metricResults"] = [results[m["name"]] for m in metrics if m["name"] in results]
         self._assess(run, metrics, status, terminating)

@@ -377,12 +377,13 @@ class _Sync:
             self.new_status["restartedAt"] = restart_at
             self.recorder_event(NORMAL, "RestartedPods", "Rollout restart complete")
             return False
-        total_available = sum(du.status_int(rs, "availableReplicas") for rs in self.all_rss)
-        if total_available >= sum(du.spec_replicas(rs) for rs in self.all_rss):
-            victim = sorted(stale, key=lambda p: p["metadata"]["name"])[0]
-            self.api.delete(POD, self.ns, victim["metadata"]["name"])
-            self.recorder_event(NORMAL, "RestartingPod", f"Restarting pod {victim['metadata']['name']}")
         self.ctrl.enqueue_after(1, self.ns, self.rollout["metadata"]["name"])
+        total_available = sum(du.status_int(rs, "availableReplicas") for rs in self.all_rss)
+        if total_available < sum(du.spec_replicas(rs) for rs in self.all_rss):
+            return False  # one pod at a time: wait for the last one to be replaced
+        victim = sorted(stale, key=lambda p: p["metadata"]["name"])[0]
+        self.api.delete(POD, self.ns, victim["metadata"]["name"])
+        self.recorder_event(NORMAL, "RestartingPod", f"Restarting pod {victim['metadata']['name']}")
         return True
 
     def _reconcile_revision_history_limit(self) -> None:
