@@ -23,7 +23,7 @@ from .controllers.replicaset import ReplicaSetController
 from .controllers.rollout import RolloutController
 from .controllers.scheduler import Scheduler
 from .metrics import Metrics
-from .seeds import SEEDS, seed_eli_maor, seed_system
+from .seeds import SEEDS, seed_eli_maor, seed_eli_maor_canary, seed_system
 from .server import SandboxServer
 from .service_proxy import ServiceProxy, Upstream, create_service
 from .store import Storage
@@ -64,6 +64,8 @@ class Sandbox:
         self.settle()
         if seed == "eli-maor":
             seed_eli_maor(self.api, self.clock, self.settle, self.advance, wall)
+        elif seed == "eli-maor-canary":
+            seed_eli_maor_canary(self.api, self.clock, self.settle, self.advance, wall)
         self.advance(max(0.0, wall - self.clock.now()))
 
     def settle(self) -> None:
