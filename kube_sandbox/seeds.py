@@ -123,10 +123,10 @@ def seed_eli_maor_canary(api: Api, clock: Clock, settle: Callable[[], None], adv
 
     As when a team adopts Argo Rollouts: the Deployment is deleted and a Rollout with its pod
     template takes over (the Helm release's manifest still lists the Deployment). Its history:
-    revision 1 is v1.9.0, revision 2 the current v2.0.0, promoted with `promote --full` (there
-    was no Prometheus for the analysis in the seed's past).
+    revision 1 is v1.9.0, revision 2 the current v2.0.0, which walked the canary steps before
+    the analysis was added (there was no Prometheus in the seed's past to query).
     """
-    seed_eli_maor(api, clock, settle, advance, end - 1800)
+    seed_eli_maor(api, clock, settle, advance, end - 3600)
     name = Component("backend").deployment
     deployment = api.get(DEPLOYMENT, APP_NAMESPACE, name)
     template = clone(deployment["spec"]["template"])
@@ -134,15 +134,17 @@ def seed_eli_maor_canary(api: Api, clock: Clock, settle: Callable[[], None], adv
     api.delete(DEPLOYMENT, APP_NAMESPACE, name)
     settle()  # its ReplicaSets and pods are collected before the Rollout makes its own
     api.create(ANALYSIS_TEMPLATE, APP_NAMESPACE, success_rate_template(), manager="helm")
-    first = clone(template)
-    first["spec"]["containers"][0]["image"] = IMAGE.format(component="backend", version="v1.9.0")
-    api.create(ROLLOUT, APP_NAMESPACE, backend_rollout(first), manager="helm")
+    rollout = backend_rollout(clone(template))
+    analysis = rollout["spec"]["strategy"]["canary"].pop("analysis")
+    rollout["spec"]["template"]["spec"]["containers"][0]["image"] = IMAGE.format(component="backend",
+                                                                                 version="v1.9.0")
+    api.create(ROLLOUT, APP_NAMESPACE, rollout, manager="helm")
     advance(600)
     rollout = clone(api.get(ROLLOUT, APP_NAMESPACE, name))
     rollout["spec"]["template"]["spec"]["containers"][0]["image"] = current_image
     api.update(ROLLOUT, APP_NAMESPACE, name, rollout, manager="helm")
-    advance(5)
-    promoted = clone(api.get(ROLLOUT, APP_NAMESPACE, name))
-    promoted["status"]["promoteFull"] = True
-    api.update(ROLLOUT, APP_NAMESPACE, name, promoted, subresource="status", manager="kubectl-argo-rollouts")
-    advance(600)
+    advance(1200)  # 20%, 2m, 50%, 2m, 80%, 2m: promoted
+    rollout = clone(api.get(ROLLOUT, APP_NAMESPACE, name))
+    rollout["spec"]["strategy"]["canary"]["analysis"] = analysis  # not a step change: nothing restarts
+    api.update(ROLLOUT, APP_NAMESPACE, name, rollout, manager="helm")
+    advance(60)
