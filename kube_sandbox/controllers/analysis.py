@@ -131,6 +131,33 @@ def evaluate(metric: dict, result) -> tuple[str, str]:
     return "Successful", ""
 
 
+def spec_problem(metrics: list[dict]) -> str:
+    """What makes the metrics unrunnable (upstream's ValidateMetrics, in part), or ""."""
+    if not metrics:
+        return "metrics must be specified"
+    names = set()
+    for i, metric in enumerate(metrics):
+        name = metric.get("name", "")
+        if not name:
+            return f"metrics[{i}]: name must be specified"
+        if name in names:
+            return f"metrics[{i}]: duplicate name '{name}'"
+        names.add(name)
+        for field in ("interval", "initialDelay"):
+            if metric.get(field):
+                try:
+                    cu.duration_seconds(metric[field])
+                except ValueError as exc:
+                    return f"metrics[{i}]: {field}: {exc}"
+        for field in ("successCondition", "failureCondition"):
+            if metric.get(field):
+                try:
+                    analysis_expr.compile_condition(metric[field])
+                except analysis_expr.ExprError as exc:
+                    return f'metrics[{i}]: {field} "{metric[field]}": {exc}'
+    return ""
+
+
 def effective_count(metric: dict) -> int | None:
     """Metric.EffectiveCount: count; 1 when neither count nor interval is set; else unbounded."""
     if metric.get("count") is not None:
@@ -223,6 +250,11 @@ class AnalysisRunController(Controller):
             metrics = [au.substitute(m, args) for m in spec.get("metrics") or []]
         except au.AnalysisSpecError as exc:
             status.update(phase="Error", message=f"Unable to resolve metric arguments: {exc}")
+            self._write(run, status)
+            return
+        problem = spec_problem(metrics)
+        if problem:
+            status.update(phase="Error", message=f"Analysis spec invalid: {problem}")
             self._write(run, status)
             return
         results = {r["name"]: r for r in status.get("metricResults") or []}

@@ -245,7 +245,7 @@ _UNITS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
 def duration_seconds(value) -> float:
     """RolloutPause.DurationSeconds: an integer is seconds, a string is a Go duration ("2m", "1h30m", "30s")."""
     if isinstance(value, bool):
-        raise ValueError(f"invalid duration {value!r}")
+        raise ValueError(f'time: invalid duration "{value}"')
     if isinstance(value, int | float):
         return float(value)
     text = str(value).strip()
@@ -253,7 +253,7 @@ def duration_seconds(value) -> float:
         return float(text)
     total, number, i = 0.0, "", 0
     if not text:
-        raise ValueError("invalid duration ''")
+        raise ValueError('time: invalid duration ""')
     while i < len(text):
         ch = text[i]
         if ch.isdigit() or ch == ".":
@@ -262,12 +262,12 @@ def duration_seconds(value) -> float:
             continue
         unit = "ms" if text.startswith("ms", i) else ch
         if unit not in _UNITS or not number:
-            raise ValueError(f"invalid duration {text!r}")
+            raise ValueError(f'time: invalid duration "{text}"')
         total += float(number) * _UNITS[unit]
         number = ""
         i += len(unit)
     if number:
-        raise ValueError(f"invalid duration {text!r}: missing unit")
+        raise ValueError(f'time: missing unit in duration "{text}"')
     return total
 
 

@@ -99,6 +99,31 @@ def calculate_phase(rollout: dict, status: dict) -> tuple[str, str]:
     return "Healthy", ""
 
 
+def spec_problem(rollout: dict) -> str:
+    """What upstream's validation would refuse in what this controller reads, as its message, or ""."""
+    spec = rollout.get("spec") or {}
+    if not (spec.get("selector") or {}).get("matchLabels") and not (spec.get("selector") or {}).get("matchExpressions"):
+        return "Rollout has missing field '.spec.selector'"
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers")
+    if not containers:
+        return "Rollout has missing field '.spec.template.spec.containers'"
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    if any(labels.get(k) != v for k, v in ((spec.get("selector") or {}).get("matchLabels") or {}).items()):
+        return "The Rollout \"{}\" is invalid: spec.template.metadata.labels: Invalid value: {}: " \
+               "`selector` does not match template `labels`".format(rollout["metadata"]["name"], labels)
+    for i, step in enumerate(cu.steps(rollout)):
+        weight = step.get("setWeight")
+        if weight is not None and (not isinstance(weight, int) or not 0 <= weight <= cu.MAX_WEIGHT):
+            return f"spec.strategy.canary.steps[{i}].setWeight: Invalid value: {weight}: must be between 0 and 100"
+        duration = (step.get("pause") or {}).get("duration") if isinstance(step.get("pause"), dict) else None
+        if duration is not None:
+            try:
+                cu.duration_seconds(duration)
+            except ValueError as exc:
+                return f'spec.strategy.canary.steps[{i}].pause.duration: Invalid value: "{duration}": {exc}'
+    return ""
+
+
 class _Pause:
     """rollout/pause.go pauseContext: what this sync adds or removes."""
 
@@ -207,7 +232,30 @@ class RolloutController(Controller):
         strategy = (rollout.get("spec") or {}).get("strategy") or {}
         if rollout["metadata"].get("deletionTimestamp") or "canary" not in strategy:
             return  # blue-green is not simulated
+        problem = spec_problem(rollout)
+        if problem:
+            self._invalid(rollout, problem)
+            return
         _Sync(self, clone(rollout)).run()
+
+    def _invalid(self, rollout: dict, message: str) -> None:
+        """The InvalidSpec condition (Degraded "InvalidSpec: ..."), nothing else done, as upstream."""
+        status = clone(rollout.get("status") or {})
+        conditions = [c for c in status.get("conditions") or () if c.get("type") != "InvalidSpec"]
+        current = next((c for c in status.get("conditions") or () if c.get("type") == "InvalidSpec"), None)
+        if current is not None and current.get("message") == message:
+            return
+        stamp = rfc3339(self.clock.now())
+        conditions.append({"type": "InvalidSpec", "status": "True", "reason": "InvalidSpec", "message": message,
+                           "lastUpdateTime": stamp, "lastTransitionTime": stamp})
+        status["conditions"] = conditions
+        status["observedGeneration"] = str(rollout["metadata"].get("generation", 1))
+        status["phase"], status["message"] = calculate_phase(rollout, status)
+        body = clone(rollout)
+        body["status"] = status
+        self.api.update(ROLLOUT, rollout["metadata"]["namespace"], rollout["metadata"]["name"], body,
+                        subresource="status", manager=MANAGER)
+        self.recorder.event(rollout, WARNING, "InvalidSpec", message)
 
     def owned_replica_sets(self, rollout: dict) -> list[dict]:
         uid = rollout["metadata"]["uid"]
@@ -414,11 +462,24 @@ class _Sync:
             if new_current is None or ar["metadata"]["name"] != new_current["metadata"]["name"]:
                 self._terminate(ar)
         if new_current is not None:
+            self._analysis_event(status, new_current)
             ar_status = _status(new_current)
             entry = {"name": new_current["metadata"]["name"], "status": ar_status.get("phase") or "Pending"}
             if ar_status.get("message"):
                 entry["message"] = ar_status["message"]
             self.new_status.setdefault("canary", {})["currentBackgroundAnalysisRunStatus"] = entry
+
+    def _analysis_event(self, status: dict, run: dict) -> None:
+        """emitAnalysisRunStatusChanges: "Background Analysis Run '<name>' Status New: ... Previous: ..."."""
+        phase = _status(run).get("phase")
+        previous = (status.get("canary") or {}).get("currentBackgroundAnalysisRunStatus")
+        if not phase:
+            return
+        if previous is None or (previous.get("name") == run["metadata"]["name"] and previous.get("status") != phase):
+            type_ = WARNING if phase in ("Failed", "Error") else NORMAL
+            before = previous.get("status") if previous else "NoPreviousStatus"
+            self.recorder_event(type_, f"AnalysisRun{phase}", f"Background Analysis Run '{run['metadata']['name']}' "
+                                f"Status New: '{phase}' Previous: '{before}'")
 
     def _reconcile_background(self, current: dict | None) -> dict | None:
         analysis = cu.canary(self.rollout).get("analysis") or {}
@@ -471,10 +532,7 @@ class _Sync:
         while body["metadata"]["name"] in existing:  # CreateWithCollisionCounter
             collision += 1
             body["metadata"]["name"] = f"{base}.{collision}"
-        run = self.api.create(ANALYSIS_RUN, self.ns, body, manager=MANAGER)
-        self.recorder_event(NORMAL, "AnalysisRunRunning", f"Background Analysis Run '{run['metadata']['name']}' "
-                            "Status New: 'Running' Previous: ''")
-        return run
+        return self.api.create(ANALYSIS_RUN, self.ns, body, manager=MANAGER)
 
     def _terminate(self, ar: dict) -> None:
         if ar["spec"].get("terminate") or _status(ar).get("phase") in au.COMPLETED:

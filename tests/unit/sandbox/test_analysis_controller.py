@@ -108,6 +108,8 @@ def test_a_failing_analysis_aborts_the_rollout_with_upstreams_message(prometheus
     assert c.status()["message"] == (
         f"RolloutAborted: Rollout aborted update to revision {revision}: "
         f"Background analysis phase error/failed: {message}")
+    assert c.events("AnalysisRunFailed") == [
+        f"Background Analysis Run '{run['metadata']['name']}' Status New: 'Failed' Previous: 'Running'"]
     # Once aborted the run is no longer current (upstream clears it; the run itself stays, Failed).
     assert "currentBackgroundAnalysisRunStatus" not in c.status()["canary"]
 
@@ -159,6 +161,18 @@ def test_a_missing_argument_is_one_sentence(prometheus):
     c.patch_status(pauseConditions=None)
     c.until(lambda: bool(_runs(c)) and _runs(c)[0]["status"].get("phase") == "Error", limit=300)
     assert _runs(c)[0]["status"]["message"] == 'Unable to resolve metric arguments: argument "service-name" was not supplied'
+
+
+def test_an_unparsable_condition_is_an_invalid_spec(prometheus):
+    c = _cluster(prometheus.url, successCondition="result[0] >=")
+    c.until(lambda: c.paused_on_step(1))
+    c.patch_status(pauseConditions=None)
+    c.until(lambda: c.status().get("abort") is True, limit=300)
+    (run,) = _runs(c)
+    assert run["status"]["phase"] == "Error"
+    assert run["status"]["message"] == ('Analysis spec invalid: metrics[0]: successCondition "result[0] >=": '
+                                        "unexpected 'end of expression'")
+    assert prometheus.queries == []
 
 
 def test_a_service_address_goes_through_the_service_proxy(prometheus):

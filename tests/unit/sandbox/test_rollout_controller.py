@@ -260,3 +260,22 @@ def test_revision_history_limit_deletes_the_oldest_idle_replica_sets():
 def test_calculate_rollout_phase(spec, status, expected):
     rollout = {"spec": {**spec, "strategy": {"canary": {}}}}
     assert calculate_phase(rollout, status) == expected
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {"duration": "2 minutes"}}]}}},
+     'InvalidSpec: spec.strategy.canary.steps[1].pause.duration: Invalid value: "2 minutes": '
+     'time: invalid duration "2 minutes"'),
+    ({"strategy": {"canary": {"steps": [{"setWeight": 120}]}}},
+     "InvalidSpec: spec.strategy.canary.steps[0].setWeight: Invalid value: 120: must be between 0 and 100"),
+    ({"selector": {}}, "InvalidSpec: Rollout has missing field '.spec.selector'"),
+])
+def test_an_invalid_spec_is_degraded_with_one_sentence(change, message):
+    sandbox = Sandbox("empty")
+    body = _rollout()
+    body["spec"].update(change)
+    sandbox.api.create(ROLLOUT, NS, body, manager="test")
+    sandbox.settle()
+    status = sandbox.api.get(ROLLOUT, NS, "web")["status"]
+    assert (status["phase"], status["message"]) == ("Degraded", message)
+    assert sandbox.api.list(REPLICASET, NS) == []
