@@ -8,22 +8,39 @@ scale stable, canary and older ReplicaSets by the basic-canary arithmetic
 message) and write it to the status subresource.
 
 What the kubectl-argo-rollouts plugin sends, which this controller honours
-(pkg/kubectl-argo-rollouts/cmd/*; status patches go to the /status
-subresource as merge patches, falling back to the main resource on 404):
+(upstream pkg/kubectl-argo-rollouts/cmd/<cmd>/<cmd>.go). Every status body is
+a merge patch (application/merge-patch+json) on the /status subresource; when
+that answers 404 (no status subresource) the plugin sends the "unified" body
+to the main resource instead. Spec bodies are merge patches on the main
+resource.
 
-- promote: ``{"status":{"pauseConditions":null}}`` when paused on a step;
-  on an inconclusive-analysis pause
-  ``{"status":{"pauseConditions":null,"controllerPause":false,"currentStepIndex":i+1}}``;
-  on a canary step without a pause ``{"status":{"pauseConditions":null,"currentStepIndex":i+1}}``;
-  plus a merge patch ``{"spec":{"paused":false}}`` on the main resource when spec.paused.
-- promote --full: ``{"status":{"promoteFull":true}}``.
-- abort: ``{"status":{"abort":true}}``.
-- retry rollout: ``{"status":{"abort":false}}``.
-- pause: ``{"spec":{"paused":true}}``.
-- restart: ``{"spec":{"restartAt":"<RFC 3339 now>"}}``.
-- undo [--to-revision N]: a JSON patch
-  ``[{"op":"replace","path":"/spec/template","value":<that ReplicaSet's template without the
-  rollouts-pod-template-hash label>}]``; by default the second-highest revision.
+- ``promote`` (getPatches, default case):
+  spec ``{"spec":{"paused":false}}`` when spec.paused, and on /status:
+  ``{"status":{"pauseConditions":null, "controllerPause":false, "currentStepIndex":i+1}}``
+  when paused by an inconclusive analysis (pauseConditions and controllerPause set);
+  else ``{"status":{"pauseConditions":null}}`` when there are pause conditions;
+  else, for a canary, ``{"status":{"pauseConditions":null, "currentStepIndex":i+1}}``
+  (i is status.currentStepIndex, 0 when unset; i+1 never passes len(steps)).
+  Unified: ``{"spec":{"paused":false},"status":{"pauseConditions":null}}`` (with
+  ``"currentStepIndex":i+1`` in the last case).
+- ``promote --skip-current-step``: ``{"status":{"currentStepIndex":i+1}}``;
+  ``promote --skip-all-steps``: ``{"status":{"currentStepIndex":len(steps)}}``.
+- ``promote --full``: ``{"spec":{"paused":false}}`` when spec.paused, and
+  ``{"status":{"promoteFull":true}}`` unless currentPodHash == stableRS;
+  unified ``{"spec":{"paused":false},"status":{"promoteFull":true}}``.
+- ``abort``: ``{"status":{"abort":true}}``.
+- ``retry rollout``: ``{"status":{"abort":false}}``.
+- ``pause``: ``{"spec":{"paused":true}}`` (there is no resume: promote resumes).
+- ``restart [--in D]``: ``{"spec":{"restartAt":"<RFC 3339, now + D>"}}``.
+- ``set image ROLLOUT CONTAINER=IMAGE``: GET the Rollout, change the image, PUT
+  it back, retried up to 5 times on 409 Conflict.
+- ``undo [--to-revision N]``: a JSON patch (application/json-patch+json)
+  ``[{"op":"replace","path":"/spec/template","value":<that ReplicaSet's
+  spec.template without the rollouts-pod-template-hash label>}]``; N defaults
+  to the second-highest rollout.argoproj.io/revision among the Rollout's
+  ReplicaSets. Client-side answers: "skipped rollback (current template
+  already matches revision N)", "unable to find specified revision N in
+  history", "no revision found for rollout "NAME"".
 """
 
 from __future__ import annotations
@@ -545,8 +562,8 @@ class _Sync:
 
     def _reconcile_replica_sets(self) -> bool:
         """reconcileCanaryReplicaSets: True when something was scaled (the step is not done)."""
-        if self.rollout["spec"].get("paused"):
-            return False
+        if self.rollout["spec"].get("paused") or self._inconclusive_pause():
+            return False  # haltProgress: "user paused", "inconclusive analysis"
         if cu.stable_exists(self.new_rs, self.stable_rs):
             _, stable = cu.basic_canary_counts(self._with_pause_status(), self.new_rs, self.stable_rs, self.other_rss)
             if self._scale(self.stable_rs, stable, "stable"):
@@ -615,8 +632,13 @@ class _Sync:
             return self._elapsed(cond.get("startTime")) >= cu.duration_seconds(duration)
         return False
 
+    def _inconclusive_pause(self) -> bool:
+        return any(c.get("reason") == INCONCLUSIVE_ANALYSIS for c in _status(self.rollout).get("pauseConditions") or ())
+
     def _completed_current_step(self) -> bool:
-        if self.rollout["spec"].get("paused"):
+        # An inconclusive analysis holds the steps too (upstream would let a pause step pass here,
+        # its controllerPause being set by the analysis' pause, not the step's).
+        if self.rollout["spec"].get("paused") or self._inconclusive_pause():
             return False
         step, _ = cu.current_step(self.rollout)
         if step is None:

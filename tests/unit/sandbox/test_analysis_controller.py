@@ -140,6 +140,16 @@ def test_an_inconclusive_analysis_pauses_the_rollout(prometheus):
     (run,) = _runs(c)
     assert run["status"]["message"] == ('Metric "success-rate" assessed Inconclusive due to '
                                         "inconclusive (1) > inconclusiveLimit (0)")
+    index = c.status()["currentStepIndex"]
+    c.tick(300)
+    assert c.status()["currentStepIndex"] == index, "an inconclusive analysis holds the steps"
+    # promote on an inconclusive pause: {"status":{"pauseConditions":null,"controllerPause":false,"currentStepIndex":i+1}}
+    c.patch_status(pauseConditions=None, controllerPause=False, currentStepIndex=index + 1)
+    c.tick(5)
+    status = c.status()
+    assert status["currentStepIndex"] == index + 1
+    # The run is still the current one and still Inconclusive: it pauses again, one step further.
+    assert (status["phase"], status["message"]) == ("Paused", "InconclusiveAnalysisRun")
 
 
 def test_no_data_is_an_error_and_errors_abort_past_the_consecutive_limit(prometheus):

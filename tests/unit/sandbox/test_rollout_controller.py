@@ -279,3 +279,12 @@ def test_an_invalid_spec_is_degraded_with_one_sentence(change, message):
     status = sandbox.api.get(ROLLOUT, NS, "web")["status"]
     assert (status["phase"], status["message"]) == ("Degraded", message)
     assert sandbox.api.list(REPLICASET, NS) == []
+
+
+def test_promote_skip_current_step_moves_past_a_pause(cluster):
+    cluster.set_image("nginx:2")
+    cluster.until(lambda: cluster.paused_on_step(3), limit=900)
+    cluster.patch_status(currentStepIndex=4)  # promote --skip-current-step: {"status":{"currentStepIndex":i+1}}
+    cluster.until(lambda: cluster.paused_on_step(5))
+    assert cluster.counts() == (4, 1)
+    assert "Rollout step 4/6 completed (pause)" not in cluster.events("RolloutStepCompleted")
