@@ -95,6 +95,7 @@ class Running:
         await self.runner.cleanup()
         await self.proxy.close()
         self.sandbox.manager.stop()
+        self.sandbox.analysis.close()
 
 
 async def start(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0,

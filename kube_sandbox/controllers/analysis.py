@@ -211,6 +211,12 @@ class AnalysisRunController(Controller):
         self._inflight: set[tuple[str, str, str]] = set()
         self._done: dict[tuple[str, str, str], dict] = {}
 
+    def close(self) -> None:
+        """Drop queued measurements; one in flight ends by its timeout on a daemon-less worker."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
     def keys_for(self, change: Change) -> Iterable[Key]:
         if change.key == ANALYSIS_RUN.key:
             return [(change.namespace, change.name)]

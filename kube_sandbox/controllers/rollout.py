@@ -750,6 +750,8 @@ class _Sync:
         self.pause.apply(new, rfc3339(self.now))
         self._conditions(new)
         new["phase"], new["message"] = calculate_phase(self.rollout, new)
+        if not new["message"]:
+            del new["message"]  # omitempty, as upstream's status
         if not new.get("canary"):
             new["canary"] = {}
         old = _status(self.rollout)

@@ -70,6 +70,14 @@ def test_crds_get_ro_and_yaml(kubectl):
     assert kubectl("get", "experiments", "-n", NS, "-o", "json").count('"items": []') == 1
     scale = json.loads(kubectl("get", "--raw", f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/rollouts/{RO}/scale"))
     assert scale["status"] == {"replicas": 5, "selector": "app=eli-maor,component=backend"}
+    # Watched as the plugin's informers do: list, then watch from its resourceVersion.
+    for plural in ("rollouts", "analysisruns", "experiments"):
+        listed = json.loads(kubectl("get", "--raw", f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/{plural}"))
+        rv = listed["metadata"]["resourceVersion"]
+        kubectl("get", "--raw", f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/{plural}"
+                f"?watch=1&resourceVersion={rv}&timeoutSeconds=1")
+    events = kubectl("get", "--raw", f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/rollouts?watch=1&timeoutSeconds=1")
+    assert [json.loads(line)["type"] for line in events.splitlines()] == ["ADDED"]
 
 
 def test_the_plugins_patches(kubectl):

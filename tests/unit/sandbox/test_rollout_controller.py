@@ -98,6 +98,7 @@ def test_initial_deploy_is_promoted_at_once(cluster):
     status = cluster.status()
     assert status["stableRS"] == status["currentPodHash"]
     assert status["currentStepIndex"] == len(STEPS)
+    assert status["phase"] == "Healthy" and "message" not in status  # omitempty
     (rs,) = cluster.replica_sets()
     assert rs["metadata"]["name"] == f"web-{status['currentPodHash']}"
     assert rs["metadata"]["annotations"]["rollout.argoproj.io/revision"] == "1"
@@ -216,7 +217,7 @@ def test_restart_replaces_every_pod(cluster):
     from kube_sandbox.resources import POD
     before = {p["metadata"]["name"] for p in cluster.api.list(POD, NS)}
     cluster.patch_spec(restartAt=rfc3339(cluster.sandbox.clock.now()))
-    cluster.until(lambda: cluster.status()["message"] == "rollout is restarting")
+    cluster.until(lambda: cluster.status().get("message") == "rollout is restarting")
     cluster.until(lambda: cluster.status().get("restartedAt") == cluster.rollout()["spec"]["restartAt"], limit=900)
     after = {p["metadata"]["name"] for p in cluster.api.list(POD, NS) if not p["metadata"].get("deletionTimestamp")}
     assert not before & after
