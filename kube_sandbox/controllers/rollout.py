@@ -76,6 +76,8 @@ REPLICASET_UPDATED_REASON = "ReplicaSetUpdated"
 REPLICASET_PROGRESSING_MESSAGE = 'ReplicaSet "{}" is progressing.'
 NEW_RS_AVAILABLE_REASON = "NewReplicaSetAvailable"
 REPLICASET_COMPLETED_MESSAGE = 'ReplicaSet "{}" has successfully progressed.'
+REPLICASET_TIMED_OUT_MESSAGE = 'ReplicaSet "{}" has timed out progressing.'
+DEFAULT_PROGRESS_DEADLINE = 600  # seconds, defaults.GetProgressDeadlineSecondsOrDefault
 AVAILABLE_REASON = "AvailableReason"
 AVAILABLE_MESSAGE = "Rollout has minimum availability"
 NOT_AVAILABLE_MESSAGE = "Rollout does not have minimum availability"
@@ -756,6 +758,7 @@ class _Sync:
             new["canary"] = {}
         old = _status(self.rollout)
         self._pause_events(old, new)
+        self.requeue_stuck(new)
         if new == old:
             return
         body = clone(self.rollout)
@@ -769,20 +772,20 @@ class _Sync:
         elif old.get("pauseConditions") and not new.get("pauseConditions") and not new.get("abort"):
             self.recorder_event(NORMAL, RESUMED_REASON, RESUMED_MESSAGE)
 
-    def _set_condition(self, new: dict, type_: str, status: str, reason: str, message: str) -> bool:
-        """SetRolloutCondition: keep the transition time when only the message changes."""
+    def _set_condition(self, new: dict, type_: str, status: str, reason: str, message: str,
+                       refresh: bool = False) -> bool:
+        """SetRolloutCondition: no change when status and reason are the same (unless `refresh`, as
+        upstream's remove-then-set for progress); the transition time kept while the status holds."""
         conditions = new.setdefault("conditions", [])
+        current = next((c for c in conditions if c.get("type") == type_), None)
+        if current is not None and current.get("status") == status and current.get("reason") == reason \
+                and not refresh:
+            return False
         stamp = rfc3339(self.now)
-        for i, cond in enumerate(conditions):
-            if cond.get("type") == type_:
-                if cond.get("status") == status and cond.get("reason") == reason and cond.get("message") == message:
-                    return False
-                transition = cond.get("lastTransitionTime") if cond.get("status") == status else stamp
-                conditions[i] = {"type": type_, "status": status, "reason": reason, "message": message,
-                                 "lastUpdateTime": stamp, "lastTransitionTime": transition}
-                return True
-        conditions.append({"type": type_, "status": status, "reason": reason, "message": message,
-                           "lastUpdateTime": stamp, "lastTransitionTime": stamp})
+        transition = current.get("lastTransitionTime", stamp) if current and current.get("status") == status else stamp
+        new["conditions"] = [c for c in conditions if c.get("type") != type_] + [
+            {"type": type_, "status": status, "reason": reason, "message": message,
+             "lastUpdateTime": stamp, "lastTransitionTime": transition}]
         return True
 
     def _healthy(self, new: dict) -> bool:
@@ -811,27 +814,20 @@ class _Sync:
             message = ROLLOUT_ABORTED_MESSAGE.format(_revision(self.rollout))
             if self.pause.abort_message:
                 message = f"{message}: {self.pause.abort_message}"
-            elif old.get("abort"):
-                current = next((c for c in old.get("conditions") or ()
-                                if c.get("type") == "Progressing" and c.get("reason") == ROLLOUT_ABORTED_REASON), None)
-                if current is not None:
-                    message = current.get("message", message)
             if self._set_condition(new, "Progressing", "False", ROLLOUT_ABORTED_REASON, message):
                 self.recorder_event(WARNING, ROLLOUT_ABORTED_REASON, message)
-        else:
-            current = next((c for c in old.get("conditions") or () if c.get("type") == "Progressing"), None)
-            done = (new["replicas"] == new["availableReplicas"] and current is not None
-                    and current.get("reason") == NEW_RS_AVAILABLE_REASON)
-            if not done:
-                if healthy:
-                    self._set_condition(new, "Progressing", "True", NEW_RS_AVAILABLE_REASON,
-                                        REPLICASET_COMPLETED_MESSAGE.format(rs_name))
-                elif self._progressing(old, new) or became_unhealthy or (
-                        current is not None and current.get("reason") == ROLLOUT_ABORTED_REASON):
-                    reason, message = REPLICASET_UPDATED_REASON, REPLICASET_PROGRESSING_MESSAGE.format(rs_name)
-                    if new.get("stableRS") == new["currentPodHash"] and became_unhealthy:
-                        reason, message = REPLICASET_NOT_AVAILABLE_REASON, NOT_AVAILABLE_MESSAGE
-                    self._set_condition(new, "Progressing", "True", reason, message)
+        elif healthy:
+            self._set_condition(new, "Progressing", "True", NEW_RS_AVAILABLE_REASON,
+                                REPLICASET_COMPLETED_MESSAGE.format(rs_name))
+        elif self._progressing(old, new) or became_unhealthy:
+            reason, message = REPLICASET_UPDATED_REASON, REPLICASET_PROGRESSING_MESSAGE.format(rs_name)
+            if new.get("stableRS") == new["currentPodHash"] and became_unhealthy:
+                reason, message = REPLICASET_NOT_AVAILABLE_REASON, NOT_AVAILABLE_MESSAGE
+            self._set_condition(new, "Progressing", "True", reason, message, refresh=True)
+        elif not self._indefinite_step() and self._timed_out(new):
+            if self._set_condition(new, "Progressing", "False", TIMED_OUT_REASON,
+                                   REPLICASET_TIMED_OUT_MESSAGE.format(rs_name)):
+                self.recorder_event(WARNING, TIMED_OUT_REASON, REPLICASET_TIMED_OUT_MESSAGE.format(rs_name))
         if new["availableReplicas"] >= cu.replicas(self.rollout):
             self._set_condition(new, "Available", "True", AVAILABLE_REASON, AVAILABLE_MESSAGE)
         else:
@@ -842,6 +838,33 @@ class _Sync:
             self.recorder_event(NORMAL, "RolloutNotCompleted",
                                 f"Rollout not completed, started update to revision {_revision(self.rollout)} "
                                 f"({new['currentPodHash']})")
+
+    def _indefinite_step(self) -> bool:
+        """isIndefiniteStep: a pause (with or without duration) waits as long as it takes."""
+        step, _ = cu.current_step(self.rollout)
+        return step is not None and any(k in step for k in ("pause", "analysis", "experiment"))
+
+    def _deadline(self) -> float:
+        return float(self.rollout["spec"].get("progressDeadlineSeconds", DEFAULT_PROGRESS_DEADLINE))
+
+    def _timed_out(self, new: dict) -> bool:
+        """RolloutTimedOut: no progress reported for progressDeadlineSeconds (simulated)."""
+        cond = next((c for c in new.get("conditions") or () if c.get("type") == "Progressing"), None)
+        if cond is None or cond.get("reason") in (ROLLOUT_ABORTED_REASON, PAUSED_REASON):
+            return False
+        if cond.get("reason") == TIMED_OUT_REASON:
+            return True
+        return self._elapsed(cond.get("lastUpdateTime")) > self._deadline()
+
+    def requeue_stuck(self, new: dict) -> None:
+        """requeueStuckRollout: look again when the deadline would pass without progress."""
+        cond = next((c for c in new.get("conditions") or () if c.get("type") == "Progressing"), None)
+        paused = bool(new.get("pauseConditions")) or bool(self.rollout["spec"].get("paused"))
+        if (cond is None or self._healthy(new) or cond.get("reason") == TIMED_OUT_REASON or paused
+                or new.get("abort") or self._indefinite_step()):
+            return
+        remaining = self._deadline() - self._elapsed(cond.get("lastUpdateTime"))
+        self.ctrl.enqueue_after(max(1.0, remaining + 1.0), self.ns, self.rollout["metadata"]["name"])
 
     @staticmethod
     def _progressing(old: dict, new: dict) -> bool:

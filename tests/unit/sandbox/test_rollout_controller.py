@@ -289,3 +289,21 @@ def test_promote_skip_current_step_moves_past_a_pause(cluster):
     cluster.until(lambda: cluster.paused_on_step(5))
     assert cluster.counts() == (4, 1)
     assert "Rollout step 4/6 completed (pause)" not in cluster.events("RolloutStepCompleted")
+
+
+def test_a_canary_that_never_becomes_ready_exceeds_the_progress_deadline():
+    c = Cluster(progressDeadlineSeconds=60)
+    c.until(lambda: c.status().get("phase") == "Healthy")
+    stable_template = clone(c.rollout()["spec"]["template"])
+    c.set_image("nginx:2-crashloop")
+    c.tick(0)
+    name = f"web-{c.status()['currentPodHash']}"
+    c.tick(50)
+    assert c.status()["phase"] == "Progressing"
+    c.until(lambda: c.status()["phase"] == "Degraded", limit=120)
+    assert c.status()["message"] == f'ProgressDeadlineExceeded: ReplicaSet "{name}" has timed out progressing.'
+    assert c.counts() == (1, 4) and "abort" not in c.status()  # progressDeadlineAbort is off by default
+    assert c.events("ProgressDeadlineExceeded") == [f'ReplicaSet "{name}" has timed out progressing.']
+    c.patch_spec(template=stable_template)  # undo onto stable
+    c.until(lambda: c.status()["phase"] == "Healthy")
+    assert c.counts() == (5, 5)
