@@ -40,6 +40,7 @@ MEASUREMENT_HISTORY_LIMIT = 10  # DefaultMeasurementHistoryLimit
 CONSECUTIVE_ERROR_LIMIT = 4  # DefaultConsecutiveErrorLimit
 ERROR_RETRY_INTERVAL = 10.0  # DefaultErrorRetryInterval, seconds
 QUERY_TIMEOUT = 30.0  # seconds, when the provider does not say
+COUNTERS = ("count", "successful", "failed", "inconclusive", "error", "consecutiveError", "consecutiveSuccess")
 _WORSE = {"Successful": 0, "Inconclusive": 1, "Error": 2, "Failed": 3}
 
 
@@ -423,6 +424,12 @@ class AnalysisRunController(Controller):
     def _write(self, run: dict, status: dict) -> None:
         for result in status.get("metricResults") or ():
             result.pop("_inflight", None)
+            for key in COUNTERS:  # omitempty, as upstream's int32 fields
+                if not result.get(key, 1):
+                    del result[key]
+        if "runSummary" in status:
+            status["runSummary"] = {k: v for k, v in status["runSummary"].items() if v}
+            status["dryRunSummary"] = {}  # no dry-run metrics here
         if status == (run.get("status") or {}):
             return
         body = clone(run)

@@ -103,7 +103,7 @@ def test_a_failing_analysis_aborts_the_rollout_with_upstreams_message(prometheus
     result = run["status"]["metricResults"][0]
     assert (result["count"], result["failed"]) == (4, 4)
     assert [m["value"] for m in result["measurements"]] == ["[0.8]"] * 4
-    assert run["status"]["runSummary"] == {"count": 1, "successful": 0, "failed": 1, "inconclusive": 0, "error": 0}
+    assert run["status"]["runSummary"] == {"count": 1, "failed": 1}  # zeros omitted, as upstream's omitempty
     c.until(lambda: c.counts() == (0, 5) and c.status()["availableReplicas"] == 5)
     assert c.status()["message"] == (
         f"RolloutAborted: Rollout aborted update to revision {revision}: "
