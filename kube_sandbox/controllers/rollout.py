@@ -366,7 +366,18 @@ class _Sync:
             "spec": {"replicas": 0, "minReadySeconds": self.rollout["spec"].get("minReadySeconds", 0),
                      "selector": selector, "template": template},
         }
-        rs = self.api.create(REPLICASET, self.ns, body, manager=MANAGER)
+        try:
+            rs = self.api.create(REPLICASET, self.ns, body, manager=MANAGER)
+        except ApiError as exc:
+            if exc.code != 409:
+                raise
+            # A ReplicaSet of another template holds the name: bump collisionCount (which goes into
+            # the hash) and try again on the next sync, as upstream's getNewReplicaSet does.
+            status = clone(_status(self.rollout))
+            status["collisionCount"] = status.get("collisionCount", 0) + 1
+            self.api.update(ROLLOUT, self.ns, meta["name"], {**clone(self.rollout), "status": status},
+                            subresource="status", manager=MANAGER)
+            raise
         self.recorder_event(NORMAL, "NewReplicaSetCreated",
                             f"Created ReplicaSet {rs['metadata']['name']} (revision {revision})")
         return rs
@@ -374,16 +385,17 @@ class _Sync:
     def _replace_rs(self, rs: dict) -> dict:
         return self.api.update(REPLICASET, self.ns, rs["metadata"]["name"], rs, manager=MANAGER)
 
-    def _scale(self, rs: dict, count: int, role: str) -> bool:
+    def _scale(self, rs: dict, count: int) -> bool:
         current = du.spec_replicas(rs)
         if current == count:
             return False
         body = clone(rs)
         body["spec"]["replicas"] = count
         updated = self._replace_rs(body)
-        for i, known in enumerate(self.all_rss):
-            if known is rs:
-                self.all_rss[i] = updated
+        for group in (self.all_rss, self.other_rss):
+            for i, known in enumerate(group):
+                if known is rs:
+                    group[i] = updated
         if rs is self.new_rs:
             self.new_rs = updated
         if rs is self.stable_rs:
@@ -568,10 +580,10 @@ class _Sync:
             return False  # haltProgress: "user paused", "inconclusive analysis"
         if cu.stable_exists(self.new_rs, self.stable_rs):
             _, stable = cu.basic_canary_counts(self._with_pause_status(), self.new_rs, self.stable_rs, self.other_rss)
-            if self._scale(self.stable_rs, stable, "stable"):
+            if self._scale(self.stable_rs, stable):
                 return True
         new, _ = cu.basic_canary_counts(self._with_pause_status(), self.new_rs, self.stable_rs, self.other_rss)
-        if self._scale(self.new_rs, new, "canary"):
+        if self._scale(self.new_rs, new):
             return True
         return self._scale_down_others()
 
@@ -595,7 +607,7 @@ class _Sync:
             if current == 0:
                 continue
             target = current - max_scale_down if current > max_scale_down else 0
-            self._scale(rs, target, "old")
+            self._scale(rs, target)
             max_scale_down -= current - target
             scaled = True
         return scaled

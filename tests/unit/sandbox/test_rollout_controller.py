@@ -307,3 +307,23 @@ def test_a_canary_that_never_becomes_ready_exceeds_the_progress_deadline():
     c.patch_spec(template=stable_template)  # undo onto stable
     c.until(lambda: c.status()["phase"] == "Healthy")
     assert c.counts() == (5, 5)
+
+
+def test_a_name_taken_by_another_replica_set_bumps_the_collision_count():
+    from kube_sandbox.controllers.rollout import pod_template_hash
+    sandbox = Sandbox("empty")
+    body = _rollout()
+    taken = f"web-{pod_template_hash(body)}"
+    other = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": taken},
+             "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "other"}},
+                      "template": {"metadata": {"labels": {"app": "other"}},
+                                   "spec": {"containers": [{"name": "o", "image": "other:1"}]}}}}
+    sandbox.api.create(REPLICASET, NS, other, manager="test")
+    sandbox.api.create(ROLLOUT, NS, body, manager="test")
+    sandbox.settle()
+    status = sandbox.api.get(ROLLOUT, NS, "web")["status"]
+    assert status["collisionCount"] == 1
+    assert status["phase"] == "Healthy"
+    assert status["currentPodHash"] != taken.removeprefix("web-")
+    assert sorted(rs["metadata"]["name"] for rs in sandbox.api.list(REPLICASET, NS)) == sorted(
+        [taken, f"web-{status['currentPodHash']}"])
