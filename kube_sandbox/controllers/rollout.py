@@ -489,9 +489,11 @@ class _Sync:
         if not cancel:
             new_current = self._reconcile_background(current)
         self.background = new_current
-        for ar in runs:
-            if new_current is None or ar["metadata"]["name"] != new_current["metadata"]["name"]:
-                self._terminate(ar)
+        others = [ar for ar in runs if new_current is None or ar["metadata"]["name"] != new_current["metadata"]["name"]]
+        for ar in others:
+            self._terminate(ar)
+        for ar in self._runs_to_delete(others):
+            self.api.delete(ANALYSIS_RUN, self.ns, ar["metadata"]["name"])
         if new_current is not None:
             self._analysis_event(status, new_current)
             ar_status = _status(new_current)
@@ -499,6 +501,30 @@ class _Sync:
             if ar_status.get("message"):
                 entry["message"] = ar_status["message"]
             self.new_status.setdefault("canary", {})["currentBackgroundAnalysisRunStatus"] = entry
+
+    def _runs_to_delete(self, runs: list[dict]) -> list[dict]:
+        """FilterAnalysisRunsToDelete: runs of vanished ReplicaSets, and finished runs past
+        spec.analysis.successfulRunHistoryLimit / unsuccessfulRunHistoryLimit (5 each), oldest first."""
+        analysis = self.rollout["spec"].get("analysis") or {}
+        limits = {"ok": int(analysis.get("successfulRunHistoryLimit", 5)),
+                  "bad": int(analysis.get("unsuccessfulRunHistoryLimit", 5))}
+        hashes = {_hash_of(rs) for rs in self.all_rss}
+        kept = {"ok": 0, "bad": 0}
+        doomed = []
+        for ar in sorted(runs, key=lambda a: (a["metadata"].get("creationTimestamp", ""), a["metadata"]["name"]),
+                         reverse=True):
+            if (ar["metadata"].get("labels") or {}).get(cu.HASH_LABEL) not in hashes:
+                doomed.append(ar)
+                continue
+            phase = _status(ar).get("phase")
+            kind = "ok" if phase == "Successful" else "bad" if phase in ("Failed", "Error", "Inconclusive") else None
+            if kind is None:
+                continue
+            if kept[kind] < limits[kind]:
+                kept[kind] += 1
+            else:
+                doomed.append(ar)
+        return doomed
 
     def _analysis_event(self, status: dict, run: dict) -> None:
         """emitAnalysisRunStatusChanges: "Background Analysis Run '<name>' Status New: ... Previous: ..."."""

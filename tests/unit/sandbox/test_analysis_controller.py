@@ -230,3 +230,22 @@ def test_expressions_that_cannot_run_say_why(text, message):
     with pytest.raises(ExprError) as caught:
         evaluate(text, [1])
     assert str(caught.value) == message
+
+
+def test_finished_runs_beyond_the_history_limit_are_deleted(prometheus):
+    c = _cluster(prometheus.url)
+    body = clone(c.rollout())
+    body["spec"]["analysis"] = {"successfulRunHistoryLimit": 1}
+    c.api.update(ROLLOUT, NS, "web", body, manager="test")
+    for version in (2, 3, 4):
+        if version > 2:
+            c.set_image(f"nginx:{version}")
+        c.until(lambda: c.paused_on_step(1))
+        c.patch_status(pauseConditions=None)
+        c.until(lambda: c.paused_on_step(3))
+        c.patch_status(pauseConditions=None)
+        c.until(lambda: c.status()["phase"] == "Healthy", limit=900)
+        c.tick(5)
+    runs = _runs(c)
+    assert [r["status"]["phase"] for r in runs] == ["Successful"]
+    assert runs[0]["metadata"]["labels"]["rollouts-pod-template-hash"] == c.status()["currentPodHash"]
