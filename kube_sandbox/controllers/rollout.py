@@ -45,11 +45,9 @@ resource.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from ..clock import parse_rfc3339, rfc3339
-from ..defaults import apply_defaults
 from ..errors import ApiError
 from ..jsoncopy import clone
 from ..resources import ANALYSIS_RUN, POD, REPLICASET, ROLLOUT
@@ -60,164 +58,42 @@ from . import deployment_util as du
 from . import podutil
 from .base import Context, Controller, Key
 from .recorder import NORMAL, WARNING, EventRecorder
-
-MANAGER = "argo-rollouts"
-DEFAULT_REVISION_HISTORY_LIMIT = 10
-
-# Pause reasons (v1alpha1.PauseReason).
-CANARY_PAUSE_STEP = "CanaryPauseStep"
-INCONCLUSIVE_ANALYSIS = "InconclusiveAnalysisRun"
-
-# utils/conditions messages.
-ROLLOUT_ABORTED_REASON = "RolloutAborted"
-ROLLOUT_ABORTED_MESSAGE = "Rollout aborted update to revision {}"
-TIMED_OUT_REASON = "ProgressDeadlineExceeded"
-REPLICASET_UPDATED_REASON = "ReplicaSetUpdated"
-REPLICASET_PROGRESSING_MESSAGE = 'ReplicaSet "{}" is progressing.'
-NEW_RS_AVAILABLE_REASON = "NewReplicaSetAvailable"
-REPLICASET_COMPLETED_MESSAGE = 'ReplicaSet "{}" has successfully progressed.'
-REPLICASET_TIMED_OUT_MESSAGE = 'ReplicaSet "{}" has timed out progressing.'
-DEFAULT_PROGRESS_DEADLINE = 600  # seconds, defaults.GetProgressDeadlineSecondsOrDefault
-AVAILABLE_REASON = "AvailableReason"
-AVAILABLE_MESSAGE = "Rollout has minimum availability"
-NOT_AVAILABLE_MESSAGE = "Rollout does not have minimum availability"
-HEALTHY_REASON = "RolloutHealthy"
-HEALTHY_MESSAGE = "Rollout is healthy"
-NOT_HEALTHY_MESSAGE = "Rollout is not healthy"
-COMPLETED_REASON = "RolloutCompleted"
-PAUSED_REASON = "RolloutPaused"
-PAUSED_MESSAGE = "Rollout is paused"
-RESUMED_REASON = "RolloutResumed"
-RESUMED_MESSAGE = "Rollout is resumed"
-REPLICASET_NOT_AVAILABLE_REASON = "ReplicaSetNotAvailable"
-
-
-def calculate_phase(rollout: dict, status: dict) -> tuple[str, str]:
-    """utils/rollout CalculateRolloutPhase for the canary strategy: (phase, message)."""
-    spec = rollout.get("spec") or {}
-    for cond in status.get("conditions") or ():
-        if cond.get("type") == "InvalidSpec":
-            return "Degraded", f"InvalidSpec: {cond.get('message', '')}"
-        if cond.get("reason") in (ROLLOUT_ABORTED_REASON, TIMED_OUT_REASON):
-            return "Degraded", f"{cond['reason']}: {cond.get('message', '')}"
-    if spec.get("paused"):
-        return "Paused", "manually paused"
-    for cond in status.get("pauseConditions") or ():
-        return "Paused", cond.get("reason", "")
-    restart_at = spec.get("restartAt")
-    if restart_at and status.get("restartedAt") != restart_at:
-        return "Progressing", "rollout is restarting"
-    if status.get("updatedReplicas", 0) < cu.replicas(rollout):
-        return "Progressing", "more replicas need to be updated"
-    if status.get("availableReplicas", 0) < status.get("updatedReplicas", 0):
-        return "Progressing", "updated replicas are still becoming available"
-    if status.get("replicas", 0) > status.get("updatedReplicas", 0):
-        return "Progressing", "old replicas are pending termination"
-    if not status.get("stableRS") or status.get("stableRS") != status.get("currentPodHash"):
-        return "Progressing", "waiting for all steps to complete"
-    return "Healthy", ""
-
-
-def spec_problem(rollout: dict) -> str:
-    """What upstream's validation would refuse in what this controller reads, as its message, or ""."""
-    spec = rollout.get("spec") or {}
-    if not (spec.get("selector") or {}).get("matchLabels") and not (spec.get("selector") or {}).get("matchExpressions"):
-        return "Rollout has missing field '.spec.selector'"
-    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers")
-    if not containers:
-        return "Rollout has missing field '.spec.template.spec.containers'"
-    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-    if any(labels.get(k) != v for k, v in ((spec.get("selector") or {}).get("matchLabels") or {}).items()):
-        return "The Rollout \"{}\" is invalid: spec.template.metadata.labels: Invalid value: {}: " \
-               "`selector` does not match template `labels`".format(rollout["metadata"]["name"], labels)
-    for i, step in enumerate(cu.steps(rollout)):
-        weight = step.get("setWeight")
-        if weight is not None and (not isinstance(weight, int) or not 0 <= weight <= cu.MAX_WEIGHT):
-            return f"spec.strategy.canary.steps[{i}].setWeight: Invalid value: {weight}: must be between 0 and 100"
-        duration = (step.get("pause") or {}).get("duration") if isinstance(step.get("pause"), dict) else None
-        if duration is not None:
-            try:
-                cu.duration_seconds(duration)
-            except ValueError as exc:
-                return f'spec.strategy.canary.steps[{i}].pause.duration: Invalid value: "{duration}": {exc}'
-    return ""
-
-
-class _Pause:
-    """rollout/pause.go pauseContext: what this sync adds or removes."""
-
-    def __init__(self, rollout: dict):
-        self.rollout = rollout
-        self.add: list[str] = []
-        self.remove: list[str] = []
-        self.add_abort = False
-        self.abort_message = ""
-        self.remove_abort = False
-        self.clear = False
-
-    def is_aborted(self) -> bool:
-        return self.add_abort or (not self.remove_abort and bool(_status(self.rollout).get("abort")))
-
-    def apply(self, new: dict, now: str) -> None:
-        """CalculatePauseStatus."""
-        old = _status(self.rollout)
-        if self.add_abort or (not self.remove_abort and old.get("abort")):
-            new["abort"] = True
-            new["abortedAt"] = old.get("abortedAt") or now
-            return
-        new.pop("abort", None)
-        new.pop("abortedAt", None)
-        if self.clear:
-            return
-        controller_pause = bool(old.get("controllerPause"))
-        conditions, exists = [], set()
-        for cond in old.get("pauseConditions") or ():
-            if cond.get("reason") not in self.remove:
-                conditions.append(cond)
-            exists.add(cond.get("reason"))
-        for reason in self.add:
-            if reason not in exists:
-                conditions.append({"reason": reason, "startTime": now})
-                controller_pause = True
-        if conditions:
-            new["controllerPause"] = controller_pause
-            new["pauseConditions"] = conditions
-
-
-def _status(obj: dict) -> dict:
-    return obj.get("status") or {}
-
-
-def _hash_of(rs: dict | None) -> str:
-    return ((rs or {}).get("metadata", {}).get("labels") or {}).get(cu.HASH_LABEL, "")
-
-
-def _revision(obj: dict | None) -> int:
-    try:
-        return int(((obj or {}).get("metadata", {}).get("annotations") or {}).get(cu.REVISION_ANNOTATION, 0))
-    except ValueError:
-        return 0
-
-
-def normalized_template(template: dict) -> dict:
-    """The pod template as the apiserver stores it in a ReplicaSet (defaulted, without our hash label),
-    so a template copied back from a ReplicaSet (undo) hashes like the one it came from."""
-    holder = {"spec": {"template": clone(template or {})}}
-    apply_defaults("apps", "ReplicaSet", holder)
-    labels = holder["spec"]["template"].get("metadata", {}).get("labels")
-    if labels:
-        labels.pop(cu.HASH_LABEL, None)
-    return holder["spec"]["template"]
-
-
-def pod_template_hash(rollout: dict) -> str:
-    return du.compute_hash(normalized_template(rollout["spec"].get("template")), _status(rollout).get("collisionCount"))
-
-
-def steps_hash(rollout: dict) -> str:
-    """conditions.ComputeStepHash: changes when the steps change, so a new step list restarts them."""
-    data = json.dumps(cu.steps(rollout), sort_keys=True, separators=(",", ":")).encode()
-    return du.safe_encode_string(str(du._fnv32a(data)))
+from .rollout_util import (
+    AVAILABLE_MESSAGE,
+    AVAILABLE_REASON,
+    CANARY_PAUSE_STEP,
+    COMPLETED_REASON,
+    DEFAULT_PROGRESS_DEADLINE,
+    DEFAULT_REVISION_HISTORY_LIMIT,
+    HEALTHY_MESSAGE,
+    HEALTHY_REASON,
+    INCONCLUSIVE_ANALYSIS,
+    MANAGER,
+    NEW_RS_AVAILABLE_REASON,
+    NOT_AVAILABLE_MESSAGE,
+    NOT_HEALTHY_MESSAGE,
+    PAUSED_MESSAGE,
+    PAUSED_REASON,
+    REPLICASET_COMPLETED_MESSAGE,
+    REPLICASET_NOT_AVAILABLE_REASON,
+    REPLICASET_PROGRESSING_MESSAGE,
+    REPLICASET_TIMED_OUT_MESSAGE,
+    REPLICASET_UPDATED_REASON,
+    RESUMED_MESSAGE,
+    RESUMED_REASON,
+    ROLLOUT_ABORTED_MESSAGE,
+    ROLLOUT_ABORTED_REASON,
+    TIMED_OUT_REASON,
+    PauseContext,
+    calculate_phase,
+    hash_of,
+    normalized_template,
+    pod_template_hash,
+    revision_of,
+    spec_problem,
+    status_of,
+    steps_hash,
+)
 
 
 class RolloutController(Controller):
@@ -295,7 +171,7 @@ class _Sync:
         self.api = ctrl.api
         self.rollout = rollout
         self.ns = rollout["metadata"]["namespace"]
-        self.pause = _Pause(rollout)
+        self.pause = PauseContext(rollout)
         self.now = ctrl.clock.now()
         self.background: dict | None = None  # the current background AnalysisRun
         self.new_status: dict = {}
@@ -305,15 +181,15 @@ class _Sync:
     def _load(self) -> None:
         self.all_rss = self.ctrl.owned_replica_sets(self.rollout)
         self.new_rs = self._find_new_rs()
-        stable_hash = _status(self.rollout).get("stableRS")
-        self.stable_rs = next((rs for rs in self.all_rss if stable_hash and _hash_of(rs) == stable_hash), None)
+        stable_hash = status_of(self.rollout).get("stableRS")
+        self.stable_rs = next((rs for rs in self.all_rss if stable_hash and hash_of(rs) == stable_hash), None)
         self.other_rss = [rs for rs in self.all_rss if rs is not self.new_rs and rs is not self.stable_rs]
 
     def _find_new_rs(self) -> dict | None:
         wanted = pod_template_hash(self.rollout)
         template = normalized_template(self.rollout["spec"].get("template"))
         for rs in self.all_rss:
-            if _hash_of(rs) == wanted:
+            if hash_of(rs) == wanted:
                 return rs
         for rs in self.all_rss:  # a template copied back from an older ReplicaSet (undo)
             if normalized_template(rs["spec"].get("template")) == template:
@@ -323,12 +199,12 @@ class _Sync:
     def _sync_revision(self) -> None:
         """getAllReplicaSetsAndSyncRevision: create the new ReplicaSet or give it the next revision."""
         old = [rs for rs in self.all_rss if rs is not self.new_rs]
-        new_revision = max((_revision(rs) for rs in old), default=0) + 1
+        new_revision = max((revision_of(rs) for rs in old), default=0) + 1
         if self.new_rs is None:
             self.new_rs = self._create_new_rs(new_revision)
             self.all_rss.append(self.new_rs)
-        elif _revision(self.new_rs) < new_revision and _revision(self.new_rs) != max(
-                (_revision(rs) for rs in self.all_rss), default=0):
+        elif revision_of(self.new_rs) < new_revision and revision_of(self.new_rs) != max(
+                (revision_of(rs) for rs in self.all_rss), default=0):
             rs = clone(self.new_rs)
             ann = rs["metadata"].setdefault("annotations", {})
             previous = ann.get(cu.REVISION_ANNOTATION)
@@ -337,7 +213,7 @@ class _Sync:
                 history = ann.get(cu.REVISION_HISTORY_ANNOTATION)
                 ann[cu.REVISION_HISTORY_ANNOTATION] = f"{history},{previous}" if history else previous
             self.new_rs = self._replace_rs(rs)
-        revision = str(_revision(self.new_rs))
+        revision = str(revision_of(self.new_rs))
         ann = self.rollout["metadata"].get("annotations") or {}
         if ann.get(cu.REVISION_ANNOTATION) != revision:
             body = clone(self.rollout)
@@ -373,7 +249,7 @@ class _Sync:
                 raise
             # A ReplicaSet of another template holds the name: bump collisionCount (which goes into
             # the hash) and try again on the next sync, as upstream's getNewReplicaSet does.
-            status = clone(_status(self.rollout))
+            status = clone(status_of(self.rollout))
             status["collisionCount"] = status.get("collisionCount", 0) + 1
             self.api.update(ROLLOUT, self.ns, meta["name"], {**clone(self.rollout), "status": status},
                             subresource="status", manager=MANAGER)
@@ -402,7 +278,7 @@ class _Sync:
             self.stable_rs = updated
         direction = "up" if count > current else "down"
         self.recorder_event(NORMAL, "ScalingReplicaSet",
-                            f"Scaled {direction} ReplicaSet {rs['metadata']['name']} (revision {_revision(rs)}) "
+                            f"Scaled {direction} ReplicaSet {rs['metadata']['name']} (revision {revision_of(rs)}) "
                             f"from {current} to {count}")
         return True
 
@@ -433,7 +309,7 @@ class _Sync:
         self._finish()
 
     def _template_or_steps_changed(self) -> bool:
-        status = _status(self.rollout)
+        status = status_of(self.rollout)
         if status.get("currentStepHash") and status.get("currentStepHash") != steps_hash(self.rollout):
             return True
         return bool(status.get("currentPodHash")) and status.get("currentPodHash") != pod_template_hash(self.rollout)
@@ -441,13 +317,13 @@ class _Sync:
     def _restart_pods(self) -> bool:
         """podRestarter: delete pods older than spec.restartAt one at a time, while all others are available."""
         restart_at = self.rollout["spec"].get("restartAt")
-        if not restart_at or _status(self.rollout).get("restartedAt") == restart_at:
+        if not restart_at or status_of(self.rollout).get("restartedAt") == restart_at:
             return False
         restart_time = parse_rfc3339(restart_at) or 0.0
         if restart_time > self.now:
             self.ctrl.enqueue_after(-self._elapsed(restart_at), self.ns, self.rollout["metadata"]["name"])
             return False
-        hashes = {_hash_of(rs) for rs in self.all_rss}
+        hashes = {hash_of(rs) for rs in self.all_rss}
         pods = [p for p in self.api.list(POD, self.ns)
                 if (p["metadata"].get("labels") or {}).get(cu.HASH_LABEL) in hashes
                 and not p["metadata"].get("deletionTimestamp")]
@@ -468,7 +344,7 @@ class _Sync:
     def _reconcile_revision_history_limit(self) -> None:
         limit = self.rollout["spec"].get("revisionHistoryLimit", DEFAULT_REVISION_HISTORY_LIMIT)
         idle = [rs for rs in self.other_rss if du.spec_replicas(rs) == 0 and du.status_int(rs, "replicas") == 0]
-        idle.sort(key=_revision)
+        idle.sort(key=revision_of)
         for rs in idle[:max(0, len(idle) - int(limit))]:
             self.api.delete(REPLICASET, self.ns, rs["metadata"]["name"])
             self.all_rss.remove(rs)
@@ -478,7 +354,7 @@ class _Sync:
 
     def _reconcile_analysis(self) -> None:
         """reconcileAnalysisRuns for the background analysis (step analyses are not simulated)."""
-        status = _status(self.rollout)
+        status = status_of(self.rollout)
         runs = self.ctrl.owned_analysis_runs(self.rollout)
         current_name = ((status.get("canary") or {}).get("currentBackgroundAnalysisRunStatus") or {}).get("name")
         current = next((ar for ar in runs if ar["metadata"]["name"] == current_name), None)
@@ -496,7 +372,7 @@ class _Sync:
             self.api.delete(ANALYSIS_RUN, self.ns, ar["metadata"]["name"])
         if new_current is not None:
             self._analysis_event(status, new_current)
-            ar_status = _status(new_current)
+            ar_status = status_of(new_current)
             entry = {"name": new_current["metadata"]["name"], "status": ar_status.get("phase") or "Pending"}
             if ar_status.get("message"):
                 entry["message"] = ar_status["message"]
@@ -508,7 +384,7 @@ class _Sync:
         analysis = self.rollout["spec"].get("analysis") or {}
         limits = {"ok": int(analysis.get("successfulRunHistoryLimit", 5)),
                   "bad": int(analysis.get("unsuccessfulRunHistoryLimit", 5))}
-        hashes = {_hash_of(rs) for rs in self.all_rss}
+        hashes = {hash_of(rs) for rs in self.all_rss}
         kept = {"ok": 0, "bad": 0}
         doomed = []
         for ar in sorted(runs, key=lambda a: (a["metadata"].get("creationTimestamp", ""), a["metadata"]["name"]),
@@ -516,7 +392,7 @@ class _Sync:
             if (ar["metadata"].get("labels") or {}).get(cu.HASH_LABEL) not in hashes:
                 doomed.append(ar)
                 continue
-            phase = _status(ar).get("phase")
+            phase = status_of(ar).get("phase")
             kind = "ok" if phase == "Successful" else "bad" if phase in ("Failed", "Error", "Inconclusive") else None
             if kind is None:
                 continue
@@ -528,7 +404,7 @@ class _Sync:
 
     def _analysis_event(self, status: dict, run: dict) -> None:
         """emitAnalysisRunStatusChanges: "Background Analysis Run '<name>' Status New: ... Previous: ..."."""
-        phase = _status(run).get("phase")
+        phase = status_of(run).get("phase")
         previous = (status.get("canary") or {}).get("currentBackgroundAnalysisRunStatus")
         if not phase:
             return
@@ -542,20 +418,20 @@ class _Sync:
         analysis = cu.canary(self.rollout).get("analysis") or {}
         if not analysis.get("templates"):
             return None
-        status = _status(self.rollout)
+        status = status_of(self.rollout)
         if not status.get("currentPodHash") or cu.before_starting_step(self.rollout):
             return None
         if any(c.get("reason") == INCONCLUSIVE_ANALYSIS for c in status.get("pauseConditions") or ()):
             return current
         if self._needs_new_run(current):
             return self._create_run(analysis)
-        phase = _status(current).get("phase")
+        phase = status_of(current).get("phase")
         if phase == "Inconclusive":
             self.pause.add.append(INCONCLUSIVE_ANALYSIS)
         elif phase in ("Error", "Failed"):
             message = "Background analysis phase error/failed"
-            if _status(current).get("message"):
-                message += ": " + _status(current)["message"]
+            if status_of(current).get("message"):
+                message += ": " + status_of(current)["message"]
             self.pause.add_abort = True
             self.pause.abort_message = message
         return current
@@ -563,14 +439,14 @@ class _Sync:
     def _needs_new_run(self, current: dict | None) -> bool:
         if current is None:
             return True
-        status = _status(self.rollout)
+        status = status_of(self.rollout)
         reasons = {c.get("reason") for c in status.get("pauseConditions") or ()}
         if status.get("controllerPause") and CANARY_PAUSE_STEP not in reasons:
-            return _status(current).get("phase") == "Inconclusive"
+            return status_of(current).get("phase") == "Inconclusive"
         return status.get("abortedAt") is not None
 
     def _create_run(self, analysis: dict) -> dict:
-        pod_hash = _hash_of(self.new_rs)
+        pod_hash = hash_of(self.new_rs)
         revision = (self.rollout["metadata"].get("annotations") or {}).get(cu.REVISION_ANNOTATION, "")
         labels = {cu.HASH_LABEL: pod_hash, "rollout-type": "Background",
                   **((self.rollout["spec"].get("selector") or {}).get("matchLabels") or {})}
@@ -578,7 +454,7 @@ class _Sync:
         try:
             body = au.run_from_templates(self.api, self.ns, analysis, name, labels,
                                          {cu.REVISION_ANNOTATION: revision},
-                                         {"Stable": _status(self.rollout).get("stableRS", ""), "Latest": pod_hash})
+                                         {"Stable": status_of(self.rollout).get("stableRS", ""), "Latest": pod_hash})
         except au.AnalysisSpecError as exc:
             self.pause.add_abort = True
             self.pause.abort_message = str(exc)
@@ -592,7 +468,7 @@ class _Sync:
         return self.api.create(ANALYSIS_RUN, self.ns, body, manager=MANAGER)
 
     def _terminate(self, ar: dict) -> None:
-        if ar["spec"].get("terminate") or _status(ar).get("phase") in au.COMPLETED:
+        if ar["spec"].get("terminate") or status_of(ar).get("phase") in au.COMPLETED:
             return
         body = clone(ar)
         body["spec"]["terminate"] = True
@@ -626,7 +502,7 @@ class _Sync:
         available = sum(du.status_int(rs, "availableReplicas") for rs in self.all_rss)
         max_scale_down = available - (cu.replicas(self.rollout) - cu.max_unavailable(self.rollout))
         scaled = False
-        for rs in sorted(self.other_rss, key=_revision, reverse=True):
+        for rs in sorted(self.other_rss, key=revision_of, reverse=True):
             if max_scale_down <= 0:
                 break
             current = du.spec_replicas(rs)
@@ -640,7 +516,7 @@ class _Sync:
 
     def _reconcile_pause(self) -> None:
         """reconcileCanaryPause: add the CanaryPauseStep condition on a pause step, wake up when it ends."""
-        spec, status = self.rollout["spec"], _status(self.rollout)
+        spec, status = self.rollout["spec"], status_of(self.rollout)
         if spec.get("paused") or status.get("promoteFull"):
             return
         step, _ = cu.current_step(self.rollout)
@@ -663,7 +539,7 @@ class _Sync:
 
     def _completed_pause_step(self, step: dict) -> bool:
         """CompletedCanaryPauseStep."""
-        status = _status(self.rollout)
+        status = status_of(self.rollout)
         cond = next((c for c in status.get("pauseConditions") or () if c.get("reason") == CANARY_PAUSE_STEP), None)
         if status.get("controllerPause") and cond is None:
             return True
@@ -673,7 +549,7 @@ class _Sync:
         return False
 
     def _inconclusive_pause(self) -> bool:
-        return any(c.get("reason") == INCONCLUSIVE_ANALYSIS for c in _status(self.rollout).get("pauseConditions") or ())
+        return any(c.get("reason") == INCONCLUSIVE_ANALYSIS for c in status_of(self.rollout).get("pauseConditions") or ())
 
     def _completed_current_step(self) -> bool:
         # An inconclusive analysis holds the steps too (upstream would let a pause step pass here,
@@ -692,9 +568,9 @@ class _Sync:
     # ---- status ----------------------------------------------------------
 
     def _base_status(self) -> dict:
-        old = _status(self.rollout)
+        old = status_of(self.rollout)
         new = self.new_status
-        new["currentPodHash"] = _hash_of(self.new_rs) or pod_template_hash(self.rollout)
+        new["currentPodHash"] = hash_of(self.new_rs) or pod_template_hash(self.rollout)
         new["replicas"] = sum(du.status_int(rs, "replicas") for rs in self.all_rss)
         new["updatedReplicas"] = du.status_int(self.new_rs, "replicas")
         new["readyReplicas"] = sum(du.status_int(rs, "readyReplicas") for rs in self.all_rss)
@@ -716,7 +592,7 @@ class _Sync:
     def _finish(self) -> None:
         """syncRolloutStatusCanary, then persistRolloutStatus."""
         new = self._base_status()
-        old = _status(self.rollout)
+        old = status_of(self.rollout)
         step_count = len(cu.steps(self.rollout))
         index = old.get("currentStepIndex", 0 if step_count else None)
         name = self.rollout["metadata"]["name"]
@@ -729,7 +605,7 @@ class _Sync:
             if "restartAt" in self.rollout["spec"]:
                 new["restartedAt"] = self.rollout["spec"]["restartAt"]
             index = 0 if step_count else None
-            if self.new_rs is not None and step_count and old.get("stableRS") == _hash_of(self.new_rs):
+            if self.new_rs is not None and step_count and old.get("stableRS") == hash_of(self.new_rs):
                 self.recorder_event(NORMAL, "SkipSteps", "Rollback to stable ReplicaSets")
                 index = step_count
             self._persist(new, index)
@@ -749,7 +625,7 @@ class _Sync:
             if new["stableRS"] != new["currentPodHash"]:
                 new["stableRS"] = new["currentPodHash"]
                 self.recorder_event(NORMAL, COMPLETED_REASON,
-                                    f"Rollout completed update to revision {_revision(self.rollout)} "
+                                    f"Rollout completed update to revision {revision_of(self.rollout)} "
                                     f"({new['currentPodHash']}): {reason}")
             self._persist(new, index)
             return
@@ -777,7 +653,7 @@ class _Sync:
             return ""
         if self.new_rs is None or du.status_int(self.new_rs, "availableReplicas") < cu.replicas(self.rollout):
             return ""
-        if _status(self.rollout).get("promoteFull"):
+        if status_of(self.rollout).get("promoteFull"):
             return "Full promotion requested"
         if step_count == 0 or index == step_count:
             return f"Completed all {step_count} canary steps"
@@ -794,7 +670,7 @@ class _Sync:
             del new["message"]  # omitempty, as upstream's status
         if not new.get("canary"):
             new["canary"] = {}
-        old = _status(self.rollout)
+        old = status_of(self.rollout)
         self._pause_events(old, new)
         self.requeue_stuck(new)
         if new == old:
@@ -837,7 +713,7 @@ class _Sync:
 
     def _conditions(self, new: dict) -> None:
         """calculateRolloutConditions: Healthy, Progressing (or RolloutAborted), Available, Completed."""
-        old = _status(self.rollout)
+        old = status_of(self.rollout)
         paused = bool(new.get("pauseConditions")) or bool(self.rollout["spec"].get("paused"))
         aborted = bool(new.get("abort"))
         healthy = self._healthy(new)
@@ -849,7 +725,7 @@ class _Sync:
             became_unhealthy = self._set_condition(new, "Healthy", "False", HEALTHY_REASON, NOT_HEALTHY_MESSAGE)
         rs_name = self.new_rs["metadata"]["name"] if self.new_rs else ""
         if aborted:
-            message = ROLLOUT_ABORTED_MESSAGE.format(_revision(self.rollout))
+            message = ROLLOUT_ABORTED_MESSAGE.format(revision_of(self.rollout))
             if self.pause.abort_message:
                 message = f"{message}: {self.pause.abort_message}"
             if self._set_condition(new, "Progressing", "False", ROLLOUT_ABORTED_REASON, message):
@@ -874,7 +750,7 @@ class _Sync:
         if self._set_condition(new, "Completed", "True" if completed else "False", COMPLETED_REASON,
                                COMPLETED_REASON) and not completed:
             self.recorder_event(NORMAL, "RolloutNotCompleted",
-                                f"Rollout not completed, started update to revision {_revision(self.rollout)} "
+                                f"Rollout not completed, started update to revision {revision_of(self.rollout)} "
                                 f"({new['currentPodHash']})")
 
     def _indefinite_step(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kube_sandbox.cluster import Sandbox
-from kube_sandbox.controllers.rollout import calculate_phase
+from kube_sandbox.controllers.rollout_util import calculate_phase
 from kube_sandbox.jsoncopy import clone
 from kube_sandbox.resources import EVENT, REPLICASET, ROLLOUT
 
@@ -310,7 +310,7 @@ def test_a_canary_that_never_becomes_ready_exceeds_the_progress_deadline():
 
 
 def test_a_name_taken_by_another_replica_set_bumps_the_collision_count():
-    from kube_sandbox.controllers.rollout import pod_template_hash
+    from kube_sandbox.controllers.rollout_util import pod_template_hash
     sandbox = Sandbox("empty")
     body = _rollout()
     taken = f"web-{pod_template_hash(body)}"
