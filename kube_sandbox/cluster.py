@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .api import Api
 from .clock import ManualClock
+from .controllers.analysis import AnalysisRunController
 from .controllers.base import Context, ControllerManager
 from .controllers.deployment import DeploymentController
 from .controllers.disruption import DisruptionController
@@ -19,9 +20,10 @@ from .controllers.gc import GarbageCollector
 from .controllers.job import JobController
 from .controllers.kubelet import Kubelet
 from .controllers.replicaset import ReplicaSetController
+from .controllers.rollout import RolloutController
 from .controllers.scheduler import Scheduler
 from .metrics import Metrics
-from .seeds import SEEDS, seed_eli_maor, seed_system
+from .seeds import SEEDS, seed_eli_maor, seed_eli_maor_canary, seed_system
 from .server import SandboxServer
 from .service_proxy import ServiceProxy, Upstream, create_service
 from .store import Storage
@@ -41,11 +43,14 @@ class Sandbox:
         self.api = Api(self.storage, self.clock)
         ctx = Context(self.api, self.clock)
         self.kubelet = Kubelet(ctx)
+        self.analysis = AnalysisRunController(ctx)
         self.manager = ControllerManager(
             ctx,
             [
                 GarbageCollector(ctx),
                 DeploymentController(ctx),
+                RolloutController(ctx),
+                self.analysis,
                 ReplicaSetController(ctx),
                 JobController(ctx),
                 Scheduler(ctx, nodes=self.kubelet.nodes),
@@ -59,6 +64,8 @@ class Sandbox:
         self.settle()
         if seed == "eli-maor":
             seed_eli_maor(self.api, self.clock, self.settle, self.advance, wall)
+        elif seed == "eli-maor-canary":
+            seed_eli_maor_canary(self.api, self.clock, self.settle, self.advance, wall)
         self.advance(max(0.0, wall - self.clock.now()))
 
     def settle(self) -> None:
@@ -88,6 +95,7 @@ class Running:
         await self.runner.cleanup()
         await self.proxy.close()
         self.sandbox.manager.stop()
+        self.sandbox.analysis.close()
 
 
 async def start(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0,
@@ -95,6 +103,7 @@ async def start(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, speed:
     """Serve `sandbox` and set its clock running at `speed`; `service_proxies` become Services proxied to them."""
     for upstream in service_proxies:
         create_service(sandbox.api, upstream)
+    sandbox.analysis.upstreams = tuple(service_proxies)  # AnalysisRuns reach Prometheus through them
     proxy = ServiceProxy(sandbox.api, list(service_proxies))
     server = SandboxServer(sandbox.api, sandbox.clock, logs=sandbox.logs, metrics=Metrics(sandbox.storage, sandbox.clock),
                            proxy=proxy)

@@ -69,6 +69,19 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
     # events.k8s.io/v1 is another view of the core events: one storage, converted on the way out.
     ResourceType("events.k8s.io", "v1", "Event", "events", short_names=("ev",), storage="events"),
+    ResourceType("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
+                 namespaced=False, short_names=("crd", "crds"), categories=("api-extensions",),
+                 subresources=("status",), tracks_generation=True),
+    # Argo Rollouts' custom resources (argo.py holds their CustomResourceDefinitions).
+    ResourceType("argoproj.io", "v1alpha1", "Rollout", "rollouts", short_names=("ro",),
+                 subresources=("status", "scale"), tracks_generation=True),
+    ResourceType("argoproj.io", "v1alpha1", "AnalysisTemplate", "analysistemplates", short_names=("at",)),
+    ResourceType("argoproj.io", "v1alpha1", "ClusterAnalysisTemplate", "clusteranalysistemplates",
+                 namespaced=False, short_names=("cat",)),
+    ResourceType("argoproj.io", "v1alpha1", "AnalysisRun", "analysisruns", short_names=("ar",),
+                 subresources=("status",), tracks_generation=True),
+    ResourceType("argoproj.io", "v1alpha1", "Experiment", "experiments", short_names=("exp",),
+                 subresources=("status",), tracks_generation=True),
 )
 
 GROUPS: dict[str, list[str]] = {}
@@ -106,3 +119,9 @@ PDB = lookup("policy", "v1", "poddisruptionbudgets")
 JOB = lookup("batch", "v1", "jobs")
 ENDPOINTSLICE = lookup("discovery.k8s.io", "v1", "endpointslices")
 EVENTS_V1 = lookup("events.k8s.io", "v1", "events")
+CRD = lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+ROLLOUT = lookup("argoproj.io", "v1alpha1", "rollouts")
+ANALYSIS_TEMPLATE = lookup("argoproj.io", "v1alpha1", "analysistemplates")
+CLUSTER_ANALYSIS_TEMPLATE = lookup("argoproj.io", "v1alpha1", "clusteranalysistemplates")
+ANALYSIS_RUN = lookup("argoproj.io", "v1alpha1", "analysisruns")
+EXPERIMENT = lookup("argoproj.io", "v1alpha1", "experiments")

@@ -22,7 +22,7 @@ from .api import APPLY_PATCH, PATCH_TYPES, Api
 from .clock import Clock
 from .fields import check_supported, field_set
 from .patch import PatchError, apply_json_patch, apply_merge_patch
-from .resources import ENDPOINTS, EVENTS_V1, POD, ResourceType, lookup
+from .resources import ENDPOINTS, EVENTS_V1, POD, ROLLOUT, ResourceType, lookup
 from .selectors import FieldSelector, LabelSelector, SelectorError, parse_field_selector, parse_label_selector
 from .service_proxy import PROXY_PATH
 from .store import ADDED, DELETED, MODIFIED, Change, Expired
@@ -393,15 +393,17 @@ class SandboxServer:
         meta = obj["metadata"]
         selector = obj.get("spec", {}).get("selector") or {}
         match = selector.get("matchLabels") or {}
+        status = obj.get("status", {})
+        if rt is ROLLOUT:  # the Rollout CRD's scale paths: .status.HPAReplicas, .status.selector
+            replicas, selector_text = status.get("HPAReplicas", 0), status.get("selector", "")
+        else:
+            replicas, selector_text = status.get("replicas", 0), ",".join(f"{k}={v}" for k, v in sorted(match.items()))
         return {
             "kind": "Scale",
             "apiVersion": "autoscaling/v1",
             "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
             "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
-            "status": {
-                "replicas": obj.get("status", {}).get("replicas", 0),
-                "selector": ",".join(f"{k}={v}" for k, v in sorted(match.items())),
-            },
+            "status": {"replicas": replicas, "selector": selector_text},
         }
 
     def _write_scale(self, target: Target, scale: dict, dry_run: bool, request: web.Request) -> dict:

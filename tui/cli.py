@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="open the console on the built-in sandbox cluster (eli-maor application)")
     demo.add_argument("--speed", type=_speed, default=20.0, help="simulated seconds per real second (default 20)")
+    demo.add_argument("--seed", choices=("eli-maor", "eli-maor-canary"), default="eli-maor",
+                      help="the sandbox's starting state; eli-maor-canary runs the backend as the runbook's "
+                           "Argo Rollouts canary (default eli-maor)")
     demo.add_argument("--kubeconfig-out", type=Path,
                       help="where to write the sandbox's kubeconfig, to use kubectl on it from another terminal")
 
@@ -153,7 +156,7 @@ async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: 
         return 1
     if kubeconfig_out is None:
         kubeconfig_out = Path(tempfile.mkdtemp(prefix="rollback-console-")) / "kubeconfig"
-    namespace = APP_NAMESPACE if seed == "eli-maor" else "default"
+    namespace = APP_NAMESPACE if seed.startswith("eli-maor") else "default"
     path = write_kubeconfig(kubeconfig_out, running.url, namespace)
     # Handlers first: a SIGTERM right after the ready line must still stop cleanly.
     stop = asyncio.Event()
@@ -222,7 +225,7 @@ def _demo(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, _exit_on_signal) for sig in (signal.SIGHUP, signal.SIGTERM)}
     app = None
     try:
-        with _demo_backends(kubeconfig, args.speed, find_prometheus()) as (sandbox, prometheus):
+        with _demo_backends(kubeconfig, args.speed, find_prometheus(), args.seed) as (sandbox, prometheus):
             target = connect(sandbox.kubeconfig)
             app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
                                   read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
@@ -281,7 +284,7 @@ DEMO_RULES = Path(__file__).resolve().parent.parent / "examples" / "prometheus" 
 
 
 @contextlib.contextmanager
-def _demo_backends(kubeconfig: Path, speed: float, prometheus_binary: Path | None):
+def _demo_backends(kubeconfig: Path, speed: float, prometheus_binary: Path | None, seed: str = "eli-maor"):
     """The demo's sandbox and, when its binary was found, a Prometheus scraping it (else None);
     both are stopped on the way out, whatever happened inside (a console crash too)."""
     from kube_sandbox.process import SandboxProcess
@@ -291,7 +294,7 @@ def _demo_backends(kubeconfig: Path, speed: float, prometheus_binary: Path | Non
     # Prometheus's port is chosen first: the sandbox proxies its Service to it, as an API server would.
     port = free_port() if prometheus_binary else None
     proxy = ("--service-proxy", f"{DEMO_PROMETHEUS_SERVICE}=http://127.0.0.1:{port}") if port else ()
-    sandbox = SandboxProcess.start(kubeconfig, "eli-maor", speed, *proxy, die_with_parent=True)
+    sandbox = SandboxProcess.start(kubeconfig, seed, speed, *proxy, die_with_parent=True)
     prometheus = None
     try:
         if prometheus_binary and port:

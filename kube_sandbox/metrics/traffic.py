@@ -112,6 +112,6 @@ class Traffic:
         owners = {}
         for rs in self.storage.items(REPLICASET.key):
             ref = podutil.controller_ref(rs)
-            if ref and ref.get("kind") == "Deployment":
+            if ref and ref.get("kind") in ("Deployment", "Rollout"):  # the workload's name either way
                 owners[(rs["metadata"].get("namespace", ""), rs["metadata"]["name"])] = ref["name"]
         return owners
