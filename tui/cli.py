@@ -11,6 +11,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -92,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sandbox_commands.add_parser("serve", help="serve the sandbox API until interrupted")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=0, help="port to listen on (default 0: a free port)")
-    serve.add_argument("--kubeconfig-out", type=Path, help="where to write the kubeconfig (default: a temp file)")
+    serve.add_argument("--kubeconfig-out", type=Path, help="where to write the kubeconfig (default: a temp file, "
+                       "removed when the sandbox stops)")
+    serve.add_argument("--remove-on-exit", type=Path, metavar="DIR", help="a folder of the caller's to remove when "
+                       "the sandbox stops, even if the caller was killed (the demo's kubeconfig folder)")
     serve.add_argument("--seed", choices=SEEDS, default="eli-maor", help="starting state (default eli-maor)")
     serve.add_argument("--speed", type=_speed, default=1.0, help="simulated seconds per real second (default 1)")
     serve.add_argument("--service-proxy", action="append", default=[], metavar="NS/NAME:PORT=URL",
@@ -126,7 +130,8 @@ def _needs_sandbox_extra(what: str) -> int:
 
 
 async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: Path | None,
-                 history_window: int = 20000, service_proxy: list[str] | None = None) -> int:
+                 history_window: int = 20000, service_proxy: list[str] | None = None,
+                 remove_on_exit: Path | None = None) -> int:
     try:
         from kube_sandbox.cluster import Sandbox, start
         from kube_sandbox.helm_seed import SeedReleaseError
@@ -154,19 +159,39 @@ async def _serve(seed: str, host: str, port: int, speed: float, kubeconfig_out: 
         print(f"rollback-console: cannot listen on {host}:{port}: {exc.strerror}; choose another --host or --port.",
               file=sys.stderr)
         return 1
-    if kubeconfig_out is None:
-        kubeconfig_out = Path(tempfile.mkdtemp(prefix="rollback-console-")) / "kubeconfig"
+    if kubeconfig_out is None:  # a folder of its own, removed as it stops: no credentials left behind
+        remove_on_exit = Path(tempfile.mkdtemp(prefix="rollback-console-"))
+        kubeconfig_out = remove_on_exit / "kubeconfig"
     namespace = APP_NAMESPACE if seed.startswith("eli-maor") else "default"
     path = write_kubeconfig(kubeconfig_out, running.url, namespace)
     # Handlers first: a SIGTERM right after the ready line must still stop cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: a terminal that closes hangs up its whole process group, the demo's sandbox included.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     print(f"sandbox ready: {running.url} kubeconfig={path}", flush=True)
     await stop.wait()
     await running.stop()
+    if remove_on_exit is not None:
+        await _remove(remove_on_exit)
     return 0
+
+
+async def _remove(folder: Path, patience: float = 6.0, settled: float = 1.5) -> None:
+    """Remove a folder that a sibling (the demo's Prometheus, stopping as its parent died too) may still be
+    writing into: again until it has stayed gone for `settled` seconds, for at most `patience` seconds."""
+    deadline = time.monotonic() + patience
+    gone_since = None
+    while time.monotonic() < deadline:
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            gone_since = None
+        elif gone_since is None:
+            gone_since = time.monotonic()
+        elif time.monotonic() - gone_since >= settled:
+            return
+        await asyncio.sleep(0.2)
 
 
 def _console(args: argparse.Namespace) -> int:
@@ -225,7 +250,7 @@ def _demo(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, _exit_on_signal) for sig in (signal.SIGHUP, signal.SIGTERM)}
     app = None
     try:
-        with _demo_backends(kubeconfig, args.speed, find_prometheus(), args.seed) as (sandbox, prometheus):
+        with _demo_backends(kubeconfig, args.speed, find_prometheus(), args.seed, folder) as (sandbox, prometheus):
             target = connect(sandbox.kubeconfig)
             app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
                                   read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
@@ -284,9 +309,12 @@ DEMO_RULES = Path(__file__).resolve().parent.parent / "examples" / "prometheus" 
 
 
 @contextlib.contextmanager
-def _demo_backends(kubeconfig: Path, speed: float, prometheus_binary: Path | None, seed: str = "eli-maor"):
+def _demo_backends(kubeconfig: Path, speed: float, prometheus_binary: Path | None, seed: str = "eli-maor",
+                   folder: Path | None = None):
     """The demo's sandbox and, when its binary was found, a Prometheus scraping it (else None);
-    both are stopped on the way out, whatever happened inside (a console crash too)."""
+    both are stopped on the way out, whatever happened inside (a console crash too). `folder` (the demo's
+    own, holding the kubeconfig and Prometheus's data) is removed by the sandbox as it stops, so even a
+    demo killed with -9 leaves nothing behind: the sandbox gets SIGTERM when its parent dies."""
     from kube_sandbox.process import SandboxProcess
 
     from .demo.prometheus import free_port
@@ -294,11 +322,12 @@ def _demo_backends(kubeconfig: Path, speed: float, prometheus_binary: Path | Non
     # Prometheus's port is chosen first: the sandbox proxies its Service to it, as an API server would.
     port = free_port() if prometheus_binary else None
     proxy = ("--service-proxy", f"{DEMO_PROMETHEUS_SERVICE}=http://127.0.0.1:{port}") if port else ()
-    sandbox = SandboxProcess.start(kubeconfig, seed, speed, *proxy, die_with_parent=True)
+    owned = ("--remove-on-exit", str(folder)) if folder is not None else ()
+    sandbox = SandboxProcess.start(kubeconfig, seed, speed, *proxy, *owned, die_with_parent=True)
     prometheus = None
     try:
         if prometheus_binary and port:
-            prometheus = _demo_prometheus(prometheus_binary, sandbox.url, port)
+            prometheus = _demo_prometheus(prometheus_binary, sandbox.url, port, folder)
         yield sandbox, prometheus
     finally:
         if prometheus is not None:
@@ -307,11 +336,12 @@ def _demo_backends(kubeconfig: Path, speed: float, prometheus_binary: Path | Non
         sandbox.stop()
 
 
-def _demo_prometheus(binary: Path, sandbox_url: str, port: int):
+def _demo_prometheus(binary: Path, sandbox_url: str, port: int, folder: Path | None = None):
     """Prometheus scraping the demo's sandbox with the runbook's rules; None (and one sentence) if it fails."""
     from .demo.prometheus import PrometheusProcess, PrometheusStartError
 
-    workdir = Path(tempfile.mkdtemp(prefix="rollback-console-prometheus-"))
+    workdir = Path(tempfile.mkdtemp(prefix="prometheus-", dir=folder) if folder is not None
+                   else tempfile.mkdtemp(prefix="rollback-console-prometheus-"))
     rules = [DEMO_RULES] if DEMO_RULES.is_file() else []  # a source checkout has them; a wheel does not
     try:
         return PrometheusProcess.start(binary, workdir, sandbox_url.removeprefix("http://"), rules, port,
@@ -402,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "sandbox" and args.sandbox_command == "serve":
         return asyncio.run(_serve(args.seed, args.host, args.port, args.speed, args.kubeconfig_out,
-                                  args.history_window, args.service_proxy))
+                                  args.history_window, args.service_proxy, args.remove_on_exit))
     if args.command == "demo":
         return _demo(args)
     if args.command == "grafana-dashboard":
