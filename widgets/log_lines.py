@@ -1,0 +1,34 @@
+"""A pod log as it arrives: bounded, error lines marked (a ▌ in the error colour, the text bold in it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widgets import RichLog
+
+from .style import style
+
+
+class LogLines(RichLog):
+    """Renders (line, is_error) pairs; keeps the last `max_lines` and follows the end unless scrolled up."""
+
+    def __init__(self, max_lines: int, **kwargs) -> None:
+        super().__init__(max_lines=max_lines, wrap=False, markup=False, highlight=False, auto_scroll=True, **kwargs)
+        self.shown: list[tuple[str, bool]] = []  # what was written, for tests and the line count (bounded too)
+        self._limit = max_lines
+
+    def add(self, lines: Iterable[tuple[str, bool]]) -> None:
+        for text, error in lines:
+            if error:
+                line = Text("▌", style=style(self.app, "error"))
+                line.append(text, style=style(self.app, "error", bold=True))
+            else:
+                line = Text(" " + text)
+            self.write(line)
+            self.shown.append((text, error))
+        del self.shown[:-self._limit]
+
+    def reset(self) -> None:
+        self.clear()
+        self.shown.clear()
