@@ -1,4 +1,4 @@
-"""A pod log as it arrives: bounded, error lines marked (a ▌ in the error colour, the text bold in it)."""
+"""A pod log as it arrives: bounded, wrapped (nothing cut), error lines marked (a ▌ and bold in the error colour)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ class LogLines(RichLog):
     """Renders (line, is_error) pairs; keeps the last `max_lines` and follows the end unless scrolled up."""
 
     def __init__(self, max_lines: int, **kwargs) -> None:
-        super().__init__(max_lines=max_lines, wrap=False, markup=False, highlight=False, auto_scroll=True, **kwargs)
+        super().__init__(max_lines=max_lines, wrap=True, markup=False, highlight=False, auto_scroll=True, min_width=1,
+                         **kwargs)
         self.shown: list[tuple[str, bool]] = []  # what was written, for tests and the line count (bounded too)
         self._limit = max_lines
 

@@ -6,6 +6,8 @@ and exits, so its pod has a previous run to read.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.support.pilot import BACKEND, console, ready, run, wait_for
@@ -133,3 +135,22 @@ def test_yaml_view_shows_the_live_object_and_describe_its_conditions_and_events(
             assert "Describe" in str(screen.query_one("#where").render())
 
     run(scenario())
+
+
+def test_quitting_with_the_logs_view_following_ends_at_once(sb):
+    app = console(sb)
+    streams = []
+
+    async def scenario():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(pilot, app, FRONTEND)
+            await pilot.press("L")
+            await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen.buffer.total > 0,
+                           "the logs followed")
+            streams.append(app.pod_logs._stream)
+            app.exit()
+
+    started = time.monotonic()
+    run(scenario())
+    assert time.monotonic() - started < 15
+    assert streams[0].stopped.is_set()

@@ -110,7 +110,8 @@ KEYS += kind_keys()
 COMPONENTS, REVISIONS, HELM, CHECKLIST, STREAM = "components", "revisions", "helm-table", "checklist", "stream"
 FOOTER = {
     "u": (COMPONENTS, REVISIONS), "p": (COMPONENTS,), "s": (COMPONENTS,), "t": (COMPONENTS,),
-    "A": (COMPONENTS,), "/": (COMPONENTS,), "L": (COMPONENTS,), "y": (COMPONENTS,), "r": (REVISIONS,), "d": (REVISIONS,), "w": (REVISIONS,),
+    "A": (COMPONENTS,), "/": (COMPONENTS,), "r": (REVISIONS,), "d": (REVISIONS,), "w": (REVISIONS,),
+    "L": (STREAM,), "y": (STREAM,),  # Components' footer is full at 80 columns: logs and YAML go with the stream
     "S": (CHECKLIST,), "i": (CHECKLIST, STREAM), "e": (CHECKLIST, STREAM), "l": (STREAM,),
 }
 ALWAYS = {"c", "H", "?", "q"}

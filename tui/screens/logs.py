@@ -31,9 +31,9 @@ class LogsScreen(ModalScreen[None]):
         width: 100%; height: 100%;
         border: thick $primary; background: $surface;
     }
-    LogsScreen #where, LogsScreen #status { padding: 0 1; height: 1; }
+    LogsScreen #where, LogsScreen #status { padding: 0 1; height: auto; }
     LogsScreen #where { color: $text-muted; }
-    LogsScreen #log { height: 1fr; background: $surface; }
+    LogsScreen #log { height: 1fr; background: $surface; overflow-x: hidden; }
     """
 
     BINDINGS = [
