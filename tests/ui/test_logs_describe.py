@@ -93,6 +93,13 @@ def test_follow_shows_new_lines_and_stops_when_asked_and_on_close(sb, size):
             first = screen.buffer.total
             await wait_for(pilot, lambda: screen.buffer.total > first, "a new line while following", 20)
             assert "following" in str(screen.query_one("#status").render())
+            assert len(screen.pods) == 2
+            first_pod = screen.pod
+            await pilot.press("right_square_bracket")  # ]: the other pod, followed from its own tail
+            assert screen.pod != first_pod and screen.pod in str(screen.query_one("#where").render())
+            await wait_for(pilot, lambda: screen.buffer.total > 0 and screen.buffer.state == podlogs.FOLLOWING,
+                           "the other pod's lines")
+            assert all(f"pod={first_pod}" not in text for text, _ in screen.query_one(LogLines).shown)
             await pilot.press("s")
             assert "stopped" in str(screen.query_one("#status").render())
             await pilot.pause(1.0)
