@@ -26,7 +26,9 @@ class LogLines(RichLog):
                 line.append(text, style=style(self.app, "error", bold=True))
             else:
                 line = Text(" " + text)
-            self.write(line)
+            # Wrapped at the pane's width (RichLog would measure against the app console's, 80 columns headless).
+            width = self.scrollable_content_region.width
+            self.write(line, width=width if width > 0 else None)
             self.shown.append((text, error))
         del self.shown[:-self._limit]
 

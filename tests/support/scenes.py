@@ -268,7 +268,7 @@ async def logs_view(pilot) -> None:
     pilot.app.components_table.select(BACKEND)
     await pilot.press("L", "p")
     screen = pilot.app.screen
-    screen.add_lines(load(screen.pod)["previous"])
+    screen.add_lines(load(screen.pods[screen.pod_index])["previous"])
     await pilot.pause()
 
 

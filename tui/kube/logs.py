@@ -61,8 +61,7 @@ class LogStream:
                 _preload_content=False)  # no read timeout: a quiet log is not a failure
             with self._lock:
                 self._response = response
-                if self.stopped.is_set():  # stopped while connecting
-                    response.release_conn()
+                if self.stopped.is_set():  # stopped while connecting: closed in `finally`
                     return
             pending = ""
             for chunk in response.stream(2**16, decode_content=True):
@@ -96,7 +95,7 @@ class LogStream:
         if response is not None:
             try:
                 response.shutdown()  # unblocks a read in progress on the worker thread
-                response.release_conn()
+                response.close()  # a half-read stream's connection is not handed back to the pool
             except Exception:  # noqa: BLE001 - closing a connection that is already gone
                 pass
 
