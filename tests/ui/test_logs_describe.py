@@ -46,6 +46,9 @@ def test_logs_of_a_crashlooping_pod_show_its_previous_run_with_the_error_lines_m
             assert "crashloop" in str(screen.pods[0]["spec"]["containers"][0]["image"]), "newest ReplicaSet first"
             where = str(screen.query_one("#where").render())
             assert screen.pod in where and "current run" in where
+            # The crash-looping container exits within seconds: its follow ends and the view says so.
+            await wait_for(pilot, lambda: screen.buffer.state == podlogs.STOPPED and screen.buffer.why, "the end")
+            assert "the stream ended" in str(screen.query_one("#status").render())
             await pilot.press("p")
             await wait_for(pilot, lambda: screen.buffer.total > 0 and screen.buffer.state == podlogs.STOPPED,
                            "the previous run's lines")
@@ -93,7 +96,7 @@ def test_follow_shows_new_lines_and_stops_when_asked_and_on_close(sb, size):
             first = screen.buffer.total
             await wait_for(pilot, lambda: screen.buffer.total > first, "a new line while following", 20)
             assert "following" in str(screen.query_one("#status").render())
-            assert len(screen.pods) == 2
+            assert len(screen.pods) >= 2  # (a pod of an older ReplicaSet may still be going)
             first_pod = screen.pod
             await pilot.press("right_square_bracket")  # ]: the other pod, followed from its own tail
             assert screen.pod != first_pod and screen.pod in str(screen.query_one("#where").render())
