@@ -432,29 +432,48 @@ class SandboxServer:
                 return ""
             return self.logs(target.namespace, target.name, container, tail_lines, previous)
 
-        text = read(tail, _truthy(q.get("previous")))
+        previous = _truthy(q.get("previous"))
+        text = read(tail, previous)
         if not _truthy(q.get("follow")):
             return web.Response(text=text, content_type="text/plain")
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(request)
         await response.write(text.encode())
+        # As the kubelet: a follow lasts while the container that was running when it began runs (a
+        # crash-looping container's follow ends when it exits; a previous run, or one not running, ends at once).
+        running = None if previous else self._running_container(target.namespace, target.name, container)
         # Lines carry timestamps, so the last one sent anchors what is new even
         # after the kubelet's bounded buffer has dropped older lines.
         last = text.splitlines(keepends=True)[-1:] or [""]
         try:
-            while self.api.storage.get(POD.key, target.namespace, target.name) is not None:
+            while running is not None:
                 await asyncio.sleep(0.5)
+                now_running = self._running_container(target.namespace, target.name, container)
                 try:
-                    lines = read(None, False).splitlines(keepends=True)
+                    lines = read(None, False).splitlines(keepends=True) if now_running in (running, None) else []
                 except errors.ApiError:
                     break
                 fresh = lines[len(lines) - lines[::-1].index(last[0]):] if last[0] in lines else lines
                 if fresh:
                     await response.write("".join(fresh).encode())
                     last = fresh[-1:]
+                if now_running != running:
+                    break  # it exited (its last lines are sent) or the pod is gone
         except ConnectionResetError:
             pass  # the client stopped following
         return response
+
+    def _running_container(self, namespace: str, pod: str, container: str | None) -> str | None:
+        """The id of the named (or only) container while it runs; None when it is not running or the pod is gone."""
+        obj = self.api.storage.get(POD.key, namespace, pod)
+        status = (obj or {}).get("status") or {}
+        statuses = (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or [])
+        if container is None and len(status.get("containerStatuses") or []) == 1:
+            container = status["containerStatuses"][0].get("name")
+        for cs in statuses:
+            if cs.get("name") == container and "running" in (cs.get("state") or {}):
+                return cs.get("containerID") or None
+        return None
 
     # ---- watch -----------------------------------------------------------
 

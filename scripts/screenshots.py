@@ -28,7 +28,9 @@ from tests.support.fixtures.helm import fixed_helm_app
 from tests.support.fixtures.metrics import CONFIG as METRICS_CONFIG
 from tests.support.scenes import (
     an_incident_then_e,
+    describe_view,
     focus_helm,
+    logs_view,
     metrics_view,
     open_confirmation,
     open_helm_confirmation,
@@ -38,6 +40,7 @@ from tests.support.scenes import (
     plan_open,
     readiness_open,
     with_alerts,
+    yaml_view,
 )
 
 
@@ -70,6 +73,10 @@ SHOTS: dict[str, tuple[tuple[int, int], Callable[..., Awaitable[None]] | None, s
     # The metrics shots (names starting with "metrics" or "alerts") show answers a real Prometheus gave.
     "metrics-160x48": ((160, 48), metrics_view, "the Metrics view (m): the -errors release, then the rollback"),
     "alerts-160x48": ((160, 48), with_alerts(), "DeploymentFailed firing: on its row and in the header"),
+    # The logs shot shows a crash-looping backend's previous run captured from the sandbox (fixtures/logs.py).
+    "logs-120x40": ((120, 40), logs_view, "the logs view (L): a crash-looping pod's previous run, error lines marked"),
+    "yaml-100x40": ((100, 40), yaml_view, "the YAML view (y) of the live Deployment"),
+    "describe-120x40": ((120, 40), describe_view, "describe (d in the YAML view): conditions and events"),
 }
 
 

@@ -50,10 +50,12 @@ from widgets.rollout_stream import Progress, RolloutStream
 
 from .appconfig import AppConfig
 from .controllers.checklist import ChecklistKeeper
+from .controllers.describe import DescribeController
 from .controllers.incident import IncidentController
 from .controllers.metrics import MetricsController
 from .controllers.operations import OperationsController
 from .controllers.plan import PlanController
+from .controllers.podlogs import LogsController
 from .core import checklist as runbook
 from .core import flash
 from .core.errors import ConsoleError
@@ -162,6 +164,7 @@ class RollbackConsole(App):
         self.plans = PlanController(self)  # "roll back every component" (A) and rollback readiness (w)
         self.operations = OperationsController(self, settle_timeout)  # u, r, d, p, x, s, t, a
         self.metrics = MetricsController(self)  # alerts on the rows, the Metrics view (m), health evidence
+        self.pod_logs, self.describer = LogsController(self), DescribeController(self)  # the L and y views
 
     def get_system_commands(self, screen):
         """Textual's own commands but its Quit: ours (ActionsProvider) asks first while something is in flight,
@@ -589,6 +592,16 @@ class RollbackConsole(App):
         from .screens.metrics import MetricsScreen
 
         self.push_screen(MetricsScreen(self.metrics, self.target.namespace, ref.name))
+
+    def action_logs(self) -> None:
+        if (ref := self._visible_selection()) is not None:
+            from .screens.logs import LogsScreen
+            self.push_screen(LogsScreen(self.pod_logs, ref, self.evidence.pattern, offline=self.target.offline))
+
+    def action_describe(self) -> None:
+        if (ref := self._visible_selection()) is not None:
+            from .screens.describe import DescribeScreen
+            self.push_screen(DescribeScreen(self.describer, ref, offline=self.target.offline))
 
     def _visible_selection(self) -> Ref | None:
         """The selected component when it is on screen; else refused in one sentence."""

@@ -257,3 +257,38 @@ async def server_gone(pilot) -> None:
     sentence = f"Cannot reach the API server at {app.target.server}; retrying (check the cluster and your network)."
     app.apply([Health(kind, False, since, sentence) for kind in list(app.state.watches)])
     await pilot.pause()
+
+
+async def logs_view(pilot) -> None:
+    """L on the backend, p: its newest pod's previous run, the captured crash-loop lines handed to the view as
+    the log stream's worker would (offline: the view says there is no cluster to follow)."""
+    from tests.support.fixtures.logs import load
+
+    await pilot.pause()
+    pilot.app.components_table.select(BACKEND)
+    await pilot.press("L", "p")
+    screen = pilot.app.screen
+    screen.add_lines(load(screen.pods[screen.pod_index])["previous"])
+    await pilot.pause()
+
+
+async def yaml_view(pilot, mode: str = "yaml") -> None:
+    """y on the backend: the fixed state's Deployment and its events handed to the view as its reader would."""
+    from tui.core import describe
+
+    app = pilot.app
+    await pilot.pause()
+    app.components_table.select(BACKEND)
+    await pilot.press("y")
+    obj = app.state.obj(Ref("Deployment", BACKEND))
+    events = [e for e in app.state.objects.get("Event", {}).values()
+              if (e.get("involvedObject") or {}).get("name") == BACKEND
+              and (e.get("involvedObject") or {}).get("kind") == "Deployment"]
+    app.screen.show_object(describe.to_yaml(obj), describe.describe(obj, events, app.clock()), "")
+    if mode == "describe":
+        await pilot.press("d")
+    await pilot.pause()
+
+
+async def describe_view(pilot) -> None:
+    await yaml_view(pilot, "describe")

@@ -73,6 +73,10 @@ KEYS: list[Key] = [
         "Filter components by name"),
     Key("m", "metrics", "Metrics", False, SHOW, "metrics from Prometheus for the selected component: the "
         "runbook's metrics over a window, the rollback marked", "Show the component's metrics"),
+    Key("L", "logs", "Logs", False, SHOW, "logs of the component's pods: follow (s), previous run (p), pod ([ ]), "
+        "container (c); error lines marked (k9s: l)", "Show the component's pod logs"),
+    Key("y", "describe", "YAML", False, SHOW, "the component's live YAML; d inside it: describe (k9s: y, d)",
+        "Show the component's YAML and describe"),
     Key("l", "toggle_scope", "Stream", False, SHOW, "Rollout stream: the selected component or all of them",
         "Rollout stream: selected component or all"),
     Key("c", "toggle_checklist", "Checklist", True, SHOW, "open or collapse the Checklist; on an item space runs "
@@ -108,6 +112,7 @@ COMPONENTS, REVISIONS, HELM, CHECKLIST, STREAM = "components", "revisions", "hel
 FOOTER = {
     "u": (COMPONENTS, REVISIONS), "p": (COMPONENTS,), "s": (COMPONENTS,), "t": (COMPONENTS,),
     "A": (COMPONENTS,), "/": (COMPONENTS,), "r": (REVISIONS,), "d": (REVISIONS,), "w": (REVISIONS,),
+    "L": (STREAM,), "y": (STREAM,),  # Components' footer is full at 80 columns: logs and YAML go with the stream
     "S": (CHECKLIST,), "i": (CHECKLIST, STREAM), "e": (CHECKLIST, STREAM), "l": (STREAM,),
     "m": (REVISIONS, STREAM),  # metrics: did the rollback work
 }
