@@ -56,12 +56,20 @@ def result(ok: bool | None) -> str:
     return {True: "ok", False: "FAILED", None: "-"}[ok]
 
 
-def _state(snap: Snapshot | None) -> str:
+def images(snap: Snapshot, short: bool = False) -> str:
+    """A snapshot's images as code; `short` (the on-screen preview, whose tables are narrow) drops the
+    registry and repository path, never the tag: `…/backend:v2.1.0-crashloop`."""
+    def shown(image: str) -> str:
+        return f"…/{image.rsplit('/', 1)[1]}" if short and "/" in image else image
+
+    return ", ".join(code(shown(image)) for image in snap.images) or "no images"
+
+
+def _state(snap: Snapshot | None, short: bool = False) -> str:
     """`5: image, image` (revision, then the images of its pod template)."""
     if snap is None:
         return "-"
-    images = ", ".join(code(image) for image in snap.images) or "no images"
-    return f"{cell(snap.revision or '?')}: {images}"
+    return f"{cell(snap.revision or '?')}: {images(snap, short)}"
 
 
 def outcome(entry: dict) -> str:
@@ -75,7 +83,7 @@ COLUMNS: list[tuple[str, Callable[[Moment], str]]] = [
     ("Time (UTC)", lambda m: clock(m.at)),
     ("Moment", lambda m: cell(m.label)),
     ("Revision", lambda m: cell(m.snapshot.revision or "?")),
-    ("Images", lambda m: ", ".join(code(i) for i in m.snapshot.images) or "no images"),
+    ("Images", lambda m: images(m.snapshot)),
     ("Status", lambda m: cell(m.snapshot.status or "-")),
 ]
 
@@ -125,7 +133,11 @@ def component_section(incident: Incident, name: str, label: str, recent: int = 0
         lines.append(f"- The first and the newest {recent} of {len(moments)} rows; the written report has them "
                      "all.")
         moments = moments[:1] + moments[-recent:]
-    columns = COLUMNS + [(header, value) for name, header, value in FIGURE_COLUMNS
+    if recent:  # the preview: images without their registry, so the narrow table never cuts a tag
+        columns = [(h, (lambda m: images(m.snapshot, short=True)) if h == "Images" else v) for h, v in COLUMNS]
+    else:
+        columns = list(COLUMNS)
+    columns += [(header, value) for name, header, value in FIGURE_COLUMNS
                          if any(m.snapshot.fact(name) is not None for m in moments)]
     lines += ["", "| " + " | ".join(header for header, _ in columns) + " |",
               "|" + "---|" * len(columns)]
@@ -161,14 +173,16 @@ def render(incident: Incident, now: float | None = None, checklist: runbook.Chec
     rolled_back = incident.rolled_back()
     releases = incident.releases()
     lines += ["## Components", ""]
+    if names and recent:
+        lines += ["Images are shown without their registry here; the written report has them whole.", ""]
     if names:
         # At a glance first; then each component's history (its state just before each action included).
         lines += ["| Component | First seen: revision, images | Target | Last seen: revision, images | "
                   "Rolled back |", "|---|---|---|---|---|"]
         for name in names:
             label = f"{name} (Helm release)" if name in releases else name
-            lines.append(f"| {cell(label)} | {_state(incident.before.get(name))} | "
-                         f"{cell(incident.targets.get(name, '-'))} | {_state(incident.after.get(name))} | "
+            lines.append(f"| {cell(label)} | {_state(incident.before.get(name), bool(recent))} | "
+                         f"{cell(incident.targets.get(name, '-'))} | {_state(incident.after.get(name), bool(recent))} | "
                          f"{'yes' if name in rolled_back else 'no'} |")
         lines.append("")
         for name in names:
