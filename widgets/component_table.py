@@ -39,6 +39,7 @@ class ComponentTable(KeyTable):
         self._warnings: dict[str, int] = {}  # component -> readiness warnings (tui/kube/readiness.py)
         self._alerts: dict[str, list] = {}  # component -> its Prometheus alerts (tui.core.metrics.Alert)
         self._alerts_stale = False
+        self._compact_marks = False  # narrow: drift as Δ, an alert as ▲/△ without its name
         self._image_width = MIN_IMAGE
         self._stale_since: float | None = None  # the watches lost their server then: rows are as of then
         self._stale_form = 0  # which of STALE_FORMS fits
@@ -54,21 +55,26 @@ class ComponentTable(KeyTable):
         """Recompute the Image column's room and the odd tags; True when the rows must be redrawn."""
         views = list(self._views.values())
         odd = odd_ones(_tags(v) for v in views)
-        before = (self._image_width, self._odd, self._stale_form)
+        before = (self._image_width, self._odd, self._stale_form, self._compact_marks)
         self._odd = odd
-        # Stale rows say since when in the longest form that leaves the Image column its least width.
-        for form in range(len(STALE_FORMS)):
-            self._stale_form = form
-            other = 0
-            for n, (key, label) in enumerate(COLUMNS):
-                if key != "image":  # every other column at its widest cell, plus the cells' padding
-                    other += max([len(label), *(len(self._texts(v)[n]) for v in views)]) + 2
-            # The rest is the Image column's (its padding, and a scrollbar's column when rows overflow).
-            room = self.size.width - other - 3 if self.size.width else 60
-            if room >= MIN_IMAGE or self._stale_since is None:
+        # Stale rows say since when, and drift and alerts follow the status word, in the longest forms that
+        # leave the Image column its least width (the header names the alerts; the Helm pane the drift).
+        for compact in (False, True):
+            self._compact_marks = compact
+            for form in range(len(STALE_FORMS)):
+                self._stale_form = form
+                other = 0
+                for n, (key, label) in enumerate(COLUMNS):
+                    if key != "image":  # every other column at its widest cell, plus the cells' padding
+                        other += max([len(label), *(len(self._texts(v)[n]) for v in views)]) + 2
+                # The rest is the Image column's (its padding, and a scrollbar's column when rows overflow).
+                room = self.size.width - other - 3 if self.size.width else 60
+                if room >= MIN_IMAGE or self._stale_since is None:
+                    break
+            if room >= MIN_IMAGE:
                 break
         self._image_width = max(MIN_IMAGE, room)
-        return (self._image_width, self._odd, self._stale_form) != before
+        return (self._image_width, self._odd, self._stale_form, self._compact_marks) != before
 
     # ---- data --------------------------------------------------------------
 
@@ -102,10 +108,12 @@ class ComponentTable(KeyTable):
     def _marks(self, view) -> list[tuple[str, str, bool]]:
         """What follows the status word (text, meaning, is an alert): drift from the Helm release's deployed
         manifest, then the component's Prometheus alerts (firing ▲, pending △)."""
-        marks = [(" drift", "warning", False)] if view.drift else []
+        compact = self._compact_marks
+        marks = [(" Δ" if compact else " drift", "warning", False)] if view.drift else []
         for alert in self._alerts.get(view.name, ()):
             firing = alert.state == "firing"
-            marks.append((f" {'▲' if firing else '△'}{alert.name}", "error" if firing else "warning", True))
+            name = "" if compact else alert.name
+            marks.append((f" {'▲' if firing else '△'}{name}", "error" if firing else "warning", True))
         return marks
 
     def _cells(self, view) -> list:

@@ -73,7 +73,7 @@ def test_a_failed_rollout_shows_deployment_failed_on_its_row_and_in_the_header(s
                    for a in m.alerts_for(app.metrics.state.alerts, NS, backend))
 
     async def scenario():
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=(160, 48)) as pilot:  # room for the alert's name after the status
             await ready(pilot, app, backend)
             await wait_for(pilot, lambda: firing("pending") or firing("firing"), "DeploymentFailed pending", 90)
             await wait_for(pilot, lambda: firing("firing"), "DeploymentFailed firing", 60)
