@@ -144,12 +144,18 @@ def _data(answer) -> dict:
     return data
 
 
-def parse_range(key: str, answer) -> Series:
-    """A /api/v1/query_range answer for a one-series expression (a sum, or one deployment's series)."""
+def _result(answer, result_type: str, query: str) -> list:
+    """The answer's result list, when it is of the type the query asks for."""
     data = _data(answer)
     result = data.get("result")
-    if data.get("resultType") != "matrix" or not isinstance(result, list):
-        raise PrometheusAnswerError("a range query did not answer a matrix")
+    if data.get("resultType") != result_type or not isinstance(result, list):
+        raise PrometheusAnswerError(f"{query} did not answer a {result_type}")
+    return result
+
+
+def parse_range(key: str, answer) -> Series:
+    """A /api/v1/query_range answer for a one-series expression (a sum, or one deployment's series)."""
+    result = _result(answer, "matrix", "a range query")
     samples: dict[float, float] = {}
     for series in result:
         values = series.get("values") if isinstance(series, dict) else None
@@ -164,10 +170,7 @@ def parse_range(key: str, answer) -> Series:
 
 def parse_by(answer, label: str) -> dict[str, float]:
     """A /api/v1/query vector answer as {value of `label`: sample value}."""
-    data = _data(answer)
-    result = data.get("result")
-    if data.get("resultType") != "vector" or not isinstance(result, list):
-        raise PrometheusAnswerError("an instant query did not answer a vector")
+    result = _result(answer, "vector", "an instant query")
     out: dict[str, float] = {}
     for item in result:
         metric = item.get("metric") if isinstance(item, dict) else None
