@@ -37,6 +37,7 @@ from ..helm.operations import (
     rollback_release,
 )
 from ..helm.release import DEPLOYED, FAILED, ReleaseHistory, from_secret, selector
+from ..kube.collection import Collection
 from ..kube.watch import Source
 from ..screens.confirm import INSTEAD_LABEL, Confirmation, ConfirmScreen, Instead
 from ..screens.pending import PendingScreen
@@ -48,7 +49,7 @@ KIND = "Helm"  # the watch kind of a release's storage Secrets (the header shows
 
 def helm_source(api: client.ApiClient, namespace: str, release: str) -> Source:
     """Watch the release's storage Secrets; each is decoded on the watcher thread."""
-    return Source(KIND, client.CoreV1Api(api).list_namespaced_secret, (namespace,),
+    return Source(KIND, Collection(api, "/api/v1/namespaces/{namespace}/secrets"), (namespace,),
                   {"label_selector": selector(release)}, transform=from_secret)
 
 

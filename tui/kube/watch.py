@@ -32,7 +32,7 @@ BACKOFF_START, BACKOFF_MAX = 0.5, 3.0
 
 @dataclass
 class Source:
-    """How to list and watch one kind: a kubernetes client method and its arguments."""
+    """How to list and watch one kind: a `Collection` (or a client method taking the same arguments)."""
 
     kind: str
     method: Callable
@@ -47,13 +47,14 @@ def namespaced_sources(api: client.ApiClient, namespace: str, label_selector: st
                        workloads: Iterable = ()) -> list[Source]:
     """What the console watches: each workload kind's own sources (its adapter's `sources()`: the kind and
     what its revisions are), then the pods and events every kind shares."""
-    core = client.CoreV1Api(api)
+    from .collection import Collection
+
     selected = {"label_selector": label_selector} if label_selector else {}
     sources = [source for adapter in workloads for source in adapter.sources(api, namespace, dict(selected))]
     return sources + [
-        Source("Pod", core.list_namespaced_pod, (namespace,), dict(selected)),
+        Source("Pod", Collection(api, "/api/v1/namespaces/{namespace}/pods"), (namespace,), dict(selected)),
         # Events carry no app labels: all of the namespace's, matched to components by the state.
-        Source("Event", core.list_namespaced_event, (namespace,)),
+        Source("Event", Collection(api, "/api/v1/namespaces/{namespace}/events"), (namespace,)),
     ]
 
 

@@ -122,3 +122,32 @@ def test_bad_kubeconfigs_are_one_sentence(tmp_path, kubeconfig_text, message):
     with pytest.raises(ConsoleError) as err:
         connect(path)
     assert message in err.value.message
+
+
+def test_a_collection_lists_what_the_generated_client_lists(tmp_path):
+    """`Collection` (a path through the ApiClient) answers as `list_namespaced_pod` does: same objects for a
+    label selector, the same ApiException for a namespace that does not exist, and a watch stream."""
+    import json
+
+    from kubernetes.client.exceptions import ApiException
+
+    from tui.kube.collection import Collection
+
+    sb = start_sandbox(tmp_path, "eli-maor", 20.0)
+    try:
+        api = connect(sb.kubeconfig).api
+        pods = Collection(api, "/api/v1/namespaces/{namespace}/pods")
+        ours = json.loads(pods(NS, label_selector="component=backend").data)
+        theirs = client.CoreV1Api(api).list_namespaced_pod(NS, label_selector="component=backend")
+        assert sorted(p["metadata"]["name"] for p in ours["items"]) == sorted(p.metadata.name for p in theirs.items)
+        assert ours["items"], "the seed has backend pods"
+        with pytest.raises(ApiException) as ours_error:
+            Collection(api, "/apis/apps/v1/namespaces/{namespace}/deployments/missing/scale")(NS)
+        assert ours_error.value.status == 404
+        stream = pods(NS, watch=True, resource_version=ours["metadata"]["resourceVersion"], timeout_seconds=1)
+        assert stream.status == 200
+        stream.release_conn()
+        with pytest.raises(TypeError, match="pretty"):
+            pods(NS, pretty="true")
+    finally:
+        assert sb.stop() == 0

@@ -67,11 +67,12 @@ class Deployment(Workload):
             return apps
 
     def sources(self, api: client.ApiClient, namespace: str, selected: dict) -> list:
+        from ...kube.collection import Collection
         from ...kube.watch import Source
 
-        apps = self.apps(api)
-        return [Source("Deployment", apps.list_namespaced_deployment, (namespace,), dict(selected)),
-                Source("ReplicaSet", apps.list_namespaced_replica_set, (namespace,), dict(selected))]
+        # By path: AppsV1Api is slow to import and only actions need it (see tui/kube/collection.py).
+        return [Source(kind, Collection(api, f"/apis/apps/v1/namespaces/{{namespace}}/{plural}"), (namespace,),
+                       dict(selected)) for kind, plural in (("Deployment", "deployments"), ("ReplicaSet", "replicasets"))]
 
     def read(self, api: client.ApiClient, namespace: str, name: str, doing: str) -> dict:
         from . import plan as planner
