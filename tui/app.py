@@ -440,11 +440,11 @@ class RollbackConsole(App):
 
     def _freeze_after_first_lists(self, items: list) -> None:
         """Once every watch has listed, move what exists to the GC's permanent generation:
-        full collections then scan only what changes, not thousands of listed objects."""
+        full collections then scan only what changes, not thousands of listed objects. No
+        `gc.collect()` first: it is a full collection on the UI loop (50-400 ms), to reclaim little."""
         self._listed_kinds |= {i.kind for i in items if isinstance(i, Relisted)}
         if not self._frozen and self._listed_kinds >= _watched_kinds():
             self._frozen = True
-            gc.collect()
             gc.freeze()
 
     def _say_if_nothing_matches(self, items: list) -> None:
