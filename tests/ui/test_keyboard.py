@@ -90,9 +90,9 @@ def test_the_palette_lists_quit_once():
 
 
 def footer_keys(app) -> list[str]:
-    from textual.widgets._footer import FooterKey
+    from widgets.key_footer import KeyFooter
 
-    return [key.key for key in app.console_screen.query(FooterKey)]
+    return app.console_screen.query_one(KeyFooter).shown_keys
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)])
@@ -167,5 +167,21 @@ def test_tab_moves_focus_in_the_confirmation(size):
                 seen.append(app.focused.id if app.focused else None)
                 assert app.screen is screen  # tab never leaves or closes the dialog
             assert len(set(seen)) >= 3, seen  # the reason, the name, the buttons: focus goes round
+
+    run(scenario())
+
+
+def test_a_footer_too_narrow_for_its_keys_ends_with_an_ellipsis_not_a_cut_word():
+    from widgets.key_footer import KeyFooter
+
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=(40, 24)) as pilot:
+            await pilot.pause()
+            footer = app.console_screen.query_one(KeyFooter)
+            line = str(footer.render())
+            assert footer.cut and line.endswith(" …") and len(line) <= 40, line
+            assert line.startswith("u Undo") and "q" not in footer.shown_keys
 
     run(scenario())

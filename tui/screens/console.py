@@ -14,13 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from widgets.checklist_sidebar import ChecklistSidebar
 from widgets.component_table import ComponentTable
 from widgets.console_header import ConsoleHeader, TargetInfo
 from widgets.flash_line import FlashLine
 from widgets.helm_pane import HelmPane
+from widgets.key_footer import KeyFooter
 from widgets.revision_table import RevisionTable
 from widgets.rollout_stream import RolloutStream
 
@@ -114,7 +115,7 @@ FOOTER = {
     "A": (COMPONENTS,), "/": (COMPONENTS,), "r": (REVISIONS,), "d": (REVISIONS,), "w": (REVISIONS,),
     "L": (STREAM,), "y": (STREAM,),  # Components' footer is full at 80 columns: logs and YAML go with the stream
     "S": (CHECKLIST,), "i": (CHECKLIST, STREAM), "e": (CHECKLIST, STREAM), "l": (STREAM,),
-    "m": (REVISIONS, STREAM),  # metrics: did the rollback work
+    "m": (REVISIONS,),  # metrics: did the rollback work (the stream's footer is full at 80 columns)
 }
 ALWAYS = {"c", "H", "?", "q"}
 KEYS = [Key(k.key, k.action, k.footer, k.key in ALWAYS, k.group, k.help, k.command, FOOTER.get(k.key, ()))
@@ -174,4 +175,4 @@ class ConsoleScreen(Screen):
             sidebar.border_title = "Checklist"
             yield sidebar
         yield FlashLine(id="flash")  # under the panes, over the footer: a failure until it is resolved
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()

@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from tui.core.plan import CANCELLED, FAILED, PENDING, ROLLED_OUT, RUNNING, SKIPPED, STALLED, Plan
+from widgets.key_footer import KeyFooter
 from widgets.style import style
 
 STATE_STYLE = {PENDING: "", RUNNING: "Progressing", ROLLED_OUT: "Complete", SKIPPED: "Complete",
@@ -57,7 +58,7 @@ class PlanScreen(Screen):
         with VerticalScroll(id="readiness-pane") as pane:
             pane.border_title = "Rollback readiness"
             yield Static("", id="readiness")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#steps", DataTable)
@@ -156,7 +157,7 @@ class ReadinessScreen(Screen):
                     text.append("\n  ⚠ ", style=style(self.app, "warning"))
                     text.append(warning.text)
             yield Label(text or "No components yet.", id="readiness")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def action_close(self) -> None:
         self.dismiss()
