@@ -409,12 +409,13 @@ class RollbackConsole(App):
 
     def _check_namespace(self) -> None:
         """In a worker: a namespace that does not exist lists as empty, so say it plainly."""
-        from kubernetes import client
         from kubernetes.client.rest import ApiException
+
+        from .kube.collection import Collection
 
         ns, context = self.target.namespace, self.target.context
         try:
-            client.CoreV1Api(self.target.api).read_namespace(ns, _request_timeout=10)
+            Collection(self.target.api, "/api/v1/namespaces/{namespace}")(ns, _request_timeout=10).read()
         except ApiException as exc:
             if exc.status == 404:
                 self.call_from_thread(self.fail, flash.NAMESPACE, f"Namespace {ns} does not exist on context "

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from tui.core.fitting import fault_suffix, fit_images, kind_label, odd_ones, split_image
 from tui.core.workload import Ref
@@ -181,7 +183,14 @@ class ComponentTable(KeyTable):
             if not self._matches(view.ref):
                 continue
             for (key, _), value in zip(COLUMNS, self._cells(view)):
-                self.update_cell(_key(view.ref), key, value, update_width=True)  # never cut a new image or status
+                self.update_cell(_key(view.ref), key, value, update_width=self._widens(key, value))
+
+    def _widens(self, key: str, value) -> bool:
+        """Whether a new cell is wider than its column (so it is never cut). Only then does the table measure:
+        asked to re-measure a cell that got narrower, DataTable measures the whole column, which made a launch
+        at 500 Deployments quadratic (seconds on the UI loop). A column may stay wider than it needs."""
+        width = value.cell_len if isinstance(value, Text) else cell_len(str(value))
+        return width > self.columns[ColumnKey(key)].content_width
 
     def set_warnings(self, warnings: dict[str, int]) -> None:
         """Mark the components that have readiness warnings (name -> how many); the rest unmarked."""

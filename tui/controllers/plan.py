@@ -96,11 +96,12 @@ class PlanController:
         self.console.run_off_loop(self._pdbs_in_thread, group="readiness-pdbs")
 
     def _pdbs_in_thread(self) -> None:
-        from kubernetes import client
+        from ..kube.collection import Collection
 
+        target = self.console.target
         try:
-            body = client.PolicyV1Api(self.console.target.api).list_namespaced_pod_disruption_budget(
-                self.console.target.namespace, _preload_content=False, _request_timeout=20)
+            body = Collection(target.api, "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets")(
+                target.namespace, _request_timeout=20)
             items = json.loads(body.data or b"{}").get("items") or []
         except Exception:  # noqa: BLE001 - not allowed or unreachable: the PDB rule is skipped, not guessed
             return

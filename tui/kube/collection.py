@@ -31,7 +31,8 @@ QUERY = {
 @dataclass(frozen=True)
 class Collection:
     """`Collection(api, "/api/v1/namespaces/{namespace}/pods")(namespace, label_selector=..., watch=True)`:
-    the raw urllib3 response (JSON), as a generated method returns with `_preload_content=False`."""
+    the raw urllib3 response (JSON), as a generated method returns with `_preload_content=False`. A path to
+    one object (`/api/v1/namespaces/{namespace}`) reads that object the same way."""
 
     api: client.ApiClient
     path: str
