@@ -25,7 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 
 from textual import events, on
 from textual.app import App
@@ -221,7 +221,22 @@ class RollbackConsole(App):
     def run_off_loop(self, work, *, group: str, name: str = "") -> None:
         """A thread for blocking work; a coroutine runs as an async worker (anyio subprocesses)."""
         thread = not inspect.iscoroutine(work)
+        if thread:
+            work = self._after_client_built(work)
         self.run_worker(work, thread=thread, exit_on_error=False, group=group, name=name)
+
+    def _after_client_built(self, work):
+        """Threads wait for the start-up import of the kubernetes client to end (done or failed): the
+        client's package imports lazily and is not safe to import from two threads at once (a second
+        importer got "cannot import name 'ApiClient'", and the console never listed)."""
+        if not self.watch_enabled or self._sources.done():
+            return work
+
+        def after() -> None:
+            wait([self._sources])
+            work()
+
+        return after
 
     def call_soon(self, callback, *args) -> None:
         self.call_from_thread(callback, *args)
@@ -310,7 +325,7 @@ class RollbackConsole(App):
             self._mute_terminal_logging()
             self.run_worker(self._start_watching, thread=True, exit_on_error=False, group="startup")
             self.set_interval(1.0, self._tick)
-            self.run_worker(self._check_namespace, thread=True, exit_on_error=False, group="startup")
+            self.run_off_loop(self._check_namespace, group="startup")
 
     def _exit_on_hangup(self) -> None:
         """A closed terminal (SIGHUP) or SIGTERM ends the console as q does, so the command's cleanup runs
@@ -395,6 +410,10 @@ class RollbackConsole(App):
             sources = self._sources.result()
         except ConsoleError as err:  # the context cannot be used: said once, and every watch shown down
             self.call_from_thread(self._cannot_connect, err.message)
+            return
+        except Exception as exc:  # noqa: BLE001 - never a silent console that lists nothing
+            self.call_from_thread(self._cannot_connect, f"The console could not start its watches "
+                                  f"({type(exc).__name__}: {exc}); quit and start it again.")
             return
         hub = WatchHub(self.target.server, notify=self._watch_notify, clock=self.clock)
         self.hub = hub
