@@ -228,7 +228,7 @@ def at_scale(plan: Plan, deployments: int, tmp: Path) -> list[tuple[str, str, st
     limits = {"launch_scale": 1.5 if deployments > 500 else 1.0, "keys": 0.1 if deployments > 500 else 0.05,
               "rss": 300 if deployments > 500 else 150}
     launch = big["complete"] - big["spawned"]
-    keys_p99 = percentile(big["settled_after"], 99)
+    keys_p99 = percentile(big["shown"], 99)
     big_gc = f"{msec(big['stall'])} / {msec(big['gc_worst'])} ({big['gc_full']})"
     return [
         (f"Seed {scale} (speed {plan.speed:g}): create until every one is available", f"{seeded:.1f} s", ""),
@@ -238,8 +238,10 @@ def at_scale(plan: Plan, deployments: int, tmp: Path) -> list[tuple[str, str, st
          "full GC meanwhile (full GCs)",
          f"{msec(big['complete'] - big['connect'])} / {msec(big['settled'] - big['connect'])}; {big_gc}", ""),
         (f"Keypress (j/k x {plan.presses}) to its first frame: p50 / p99 / max", ms(big["first"]), ""),
-        (f"Keypress to settled screen, {scale}: p50 / p99 / max", ms(big["settled_after"]),
-         f"{goals['keys']} ({met(keys_p99, limits['keys'])})"),
+        (f"Keypress to the frame showing all it changed (row, revisions laid out, stream), {scale}: "
+         "p50 / p99 / max", ms(big["shown"]), f"{goals['keys']} ({met(keys_p99, limits['keys'])})"),
+        ("Keypress to the screen quiet for 100 ms (includes the once-a-second clock repaints that fall in "
+         "that window): p50 / p99 / max", ms(big["settled_after"]), ""),
         ("While pressing keys: longest UI loop stall / longest full GC (full GCs)",
          f"{msec(big['keys_stall'])} / {msec(big['keys_gc_worst'])} ({big['keys_gc_full']})", ""),
         (f"Memory (RSS) of the console's process, {scale}: before `connect` / every row loaded",
