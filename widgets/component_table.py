@@ -182,8 +182,10 @@ class ComponentTable(KeyTable):
         for view in views:
             if not self._matches(view.ref):
                 continue
+            row = _key(view.ref)
             for (key, _), value in zip(COLUMNS, self._cells(view)):
-                self.update_cell(_key(view.ref), key, value, update_width=self._widens(key, value))
+                if self.get_cell(row, key) != value:  # an Event about a component changes none of its cells
+                    self.update_cell(row, key, value, update_width=self._widens(key, value))
 
     def _widens(self, key: str, value) -> bool:
         """Whether a new cell is wider than its column (so it is never cut). Only then does the table measure:

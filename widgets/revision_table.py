@@ -69,7 +69,7 @@ class RevisionTable(RevisionRows):
     def refresh_ages(self) -> None:
         """Ages move on with the clock: called every second (a new revision says 5s, then 1m, never 0s)."""
         if self._revisions:
-            self.show(self.component, self._revisions)
+            self._paint(self.component, self._revisions, redraw=False)
 
     def on_resize(self) -> None:
         if self._revisions:
@@ -78,6 +78,12 @@ class RevisionTable(RevisionRows):
     def show(self, component: str | None, views: Iterable, redraw: bool = False) -> None:
         """Show the history of `component`; the cursor stays on the same revision when it still exists."""
         views = list(views)
+        if component == self.component and views == self._revisions and not redraw \
+                and self._widths() == self._shown_widths:
+            return  # the same history (an Event about the component): nothing to repaint
+        self._paint(component, views, redraw)
+
+    def _paint(self, component: str | None, views: list, redraw: bool) -> None:
         keep = None
         if component == self.component and self.selected is not None:
             keep = self.selected.revision
@@ -88,8 +94,10 @@ class RevisionTable(RevisionRows):
         widths = self._widths()
         if same_rows and not redraw and widths == self._shown_widths:
             for view in views:
+                row = str(view.revision)
                 for (key, _), value in zip(COLUMNS, self._cells(view, widths)):
-                    self.update_cell(str(view.revision), key, value, update_width=True)
+                    if self.get_cell(row, key) != value:  # the clock's tick changes an age a minute, not each second
+                        self.update_cell(row, key, value, update_width=True)
             return
         self._shown_widths = widths
         self.clear(columns=True)
