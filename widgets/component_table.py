@@ -65,10 +65,11 @@ class ComponentTable(KeyTable):
             self._compact_marks = compact
             for form in range(len(STALE_FORMS)):
                 self._stale_form = form
+                rows = [self._texts(v) for v in views]
                 other = 0
                 for n, (key, label) in enumerate(COLUMNS):
                     if key != "image":  # every other column at its widest cell, plus the cells' padding
-                        other += max([len(label), *(len(self._texts(v)[n]) for v in views)]) + 2
+                        other += max([len(label), *(len(row[n]) for row in rows)]) + 2
                 # The rest is the Image column's (its padding, and a scrollbar's column when rows overflow).
                 room = self.size.width - other - 3 if self.size.width else 60
                 if room >= MIN_IMAGE or self._stale_since is None:
@@ -124,12 +125,13 @@ class ComponentTable(KeyTable):
             texts = self._texts(view)
             texts[6] = fit_images(view.images, self._image_width)
             return [Text(t, style="dim") for t in texts]
+        # Text, not str: the table would parse every str cell as markup (a third of a 2,000-row table's build).
         return [
-            kind,
+            Text(kind),
             # A readiness marker only where there are warnings: unwarned rows render as before.
             Text.assemble(view.name, (" ⚠", style(self.app, "warning"))) if self._warnings.get(view.name)
-            else view.name,
-            ready, updated, available, revision,
+            else Text(view.name),
+            Text(ready), Text(updated), Text(available), Text(revision),
             self._image_cell(view),
             self._status(view),
         ]

@@ -82,7 +82,21 @@ def without_hash(template: dict | None) -> dict:
 
 def equal_ignore_hash(a: dict | None, b: dict | None) -> bool:
     """deploymentutil.EqualIgnoreHash."""
-    return _semantic(without_hash(a)) == _semantic(without_hash(b))
+    return _comparable(a) == _comparable(b)
+
+
+def _comparable(template: dict | None) -> dict:
+    """What EqualIgnoreHash compares: the semantic form (a new dict at every level, so no deep copy is
+    needed first: at 2,000 Deployments those copies were a third of a relist's work) without the hash label."""
+    cleaned = _semantic(template or {})
+    metadata = cleaned.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("labels"), dict):
+        metadata["labels"].pop(HASH_LABEL, None)
+        if not metadata["labels"]:
+            del metadata["labels"]
+        if not metadata:
+            del cleaned["metadata"]
+    return cleaned
 
 
 def _template(obj: dict) -> dict:
@@ -92,7 +106,8 @@ def _template(obj: dict) -> dict:
 def _split_replicasets(deployment: dict, replicasets: list[dict]) -> tuple[list[dict], dict | None]:
     """(all old ReplicaSets, the new one) as GetAllReplicaSets: by creation then name; the oldest match is new."""
     ordered = sorted(replicasets, key=lambda rs: (_created_key(rs), _meta(rs).get("name", "")))
-    new = next((rs for rs in ordered if equal_ignore_hash(_template(rs), _template(deployment))), None)
+    wanted = _comparable(_template(deployment))
+    new = next((rs for rs in ordered if _comparable(_template(rs)) == wanted), None)
     return [rs for rs in ordered if rs is not new], new
 
 
@@ -119,7 +134,7 @@ def revisions(deployment: dict, replicasets: list[dict]) -> list[Revision]:
             number=number,
             change_cause=_annotations(rs).get(CHANGE_CAUSE, ""),
             images=_images(_template(rs)),
-            template=copy.deepcopy(_template(rs)),
+            template=_template(rs),  # shared with the watch cache, not copied: nothing edits either in place
             replicaset=_meta(rs).get("name", ""),
             created=_meta(rs).get("creationTimestamp", ""),
             desired=(rs.get("spec") or {}).get("replicas", 0),
