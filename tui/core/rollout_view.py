@@ -250,7 +250,10 @@ def step_text(step: dict) -> str:
         names = ", ".join(t.get("templateName", "") for t in (step["analysis"] or {}).get("templates") or ())
         return f"analysis: {names}"
     key = next(iter(step), "?")
-    return f"{key}" if not step.get(key) else f"{key}: {step[key]}"
+    value = step.get(key)
+    if isinstance(value, dict):
+        value = ", ".join(f"{k}={v}" for k, v in value.items())
+    return f"{key}: {value}" if value else key
 
 
 def _steps(rollout: dict) -> tuple[Step, ...]:
