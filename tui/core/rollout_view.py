@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .items import Health, Relisted
 from .times import human_age, parse_rfc3339
 
 REVISION = "rollout.argoproj.io/revision"
@@ -529,3 +530,75 @@ def build(rollout: dict, replicasets: list[dict], pods: list[dict], analysisruns
         desired=_int(spec.get("replicas"), 1), current=status.get("replicas") or 0,
         updated=status.get("updatedReplicas") or 0, ready=status.get("readyReplicas") or 0,
         available=status.get("availableReplicas") or 0, steps=_steps(rollout), revisions=revisions)
+
+
+# ---- the live objects behind one view ------------------------------------------------------------------
+
+ROLLOUT, REPLICASET, POD, ANALYSISRUN = "Rollout", "ReplicaSet", "Pod", "AnalysisRun"
+KINDS = (ROLLOUT, REPLICASET, POD, ANALYSISRUN)
+
+
+class LiveObjects:
+    """What the view's watches have said (Relisted, Changed, Health items), kind by kind; the view is
+    built from it on demand. Stale is said, never hidden: a watch that is down keeps its last objects."""
+
+    def __init__(self, namespace: str, name: str) -> None:
+        self.namespace, self.name = namespace, name
+        self.objects: dict[str, dict[str, dict]] = {kind: {} for kind in KINDS}
+        self.listed: set[str] = set()
+        self.health: dict[str, tuple[bool, float, str]] = {}  # kind -> (live, since, error)
+
+    def apply(self, items) -> bool:
+        """Apply watch items; True when something the view shows may have changed."""
+        changed = False
+        for item in items:
+            kind = item.kind
+            if kind not in self.objects:
+                continue
+            if isinstance(item, Health):
+                before = self.health.get(kind)
+                # A watch going down keeps the moment it was last known good.
+                since = before[1] if before and not before[0] and not item.live else item.since
+                self.health[kind] = (item.live, since, item.error)
+                changed = True
+            elif isinstance(item, Relisted):
+                self.objects[kind] = {_meta(o).get("name", ""): o for o in item.objects}
+                self.listed.add(kind)
+                changed = True
+            else:
+                name = _meta(item.obj).get("name", "")
+                if item.type == "DELETED":
+                    self.objects[kind].pop(name, None)
+                else:
+                    self.objects[kind][name] = item.obj
+                changed = True
+        return changed
+
+    @property
+    def rollout(self) -> dict | None:
+        return self.objects[ROLLOUT].get(self.name)
+
+    def view(self, now: float) -> RolloutView | None:
+        rollout = self.rollout
+        if rollout is None:
+            return None
+        return build(rollout, list(self.objects[REPLICASET].values()), list(self.objects[POD].values()),
+                     list(self.objects[ANALYSISRUN].values()), now)
+
+    def missing(self) -> str:
+        """One sentence when the Rollout is not there (once its watch has listed), else ""."""
+        if ROLLOUT in self.listed and self.rollout is None:
+            return f"Rollout {self.name} is not in namespace {self.namespace} (deleted, or never created)."
+        return ""
+
+    def stale(self, now: float) -> str:
+        """"" when every watch is live; else which are down, since when, and why (one sentence)."""
+        down = {kind: h for kind, h in self.health.items() if not h[0]}
+        if not down:
+            return "" if self.health else "connecting…"
+        since = min(h[1] for h in down.values())
+        errors = sorted({h[2] for h in down.values() if h[2] and h[2] != "connecting"})
+        if all(h[2] == "connecting" for h in down.values()):
+            return "connecting…"
+        kinds = ", ".join(k for k in KINDS if k in down)
+        return f"stale for {human_age(now - since)} ({kinds} not watched): " + ("; ".join(errors) or "reconnecting")
