@@ -206,3 +206,30 @@ def test_step_texts():
     assert rv.step_text({"pause": {"duration": "2m"}}) == "pause: 2m"
     assert rv.step_text({"analysis": {"templates": [{"templateName": "success-rate"}]}}) == "analysis: success-rate"
     assert rv.step_text({"setCanaryScale": {"replicas": 2}}) == "setCanaryScale: replicas=2"
+
+
+# ---- the live objects behind the view -----------------------------------------------------------------
+
+
+def test_live_objects_build_the_view_from_lists_and_changes_and_say_what_is_stale():
+    from tui.core.items import Changed, Health, Relisted
+
+    objs = load("aborted")
+    live = rv.LiveObjects("production", "eli-maor-backend")
+    assert live.stale(FIXED_NOW) == "connecting…" and live.view(FIXED_NOW) is None and live.missing() == ""
+    live.apply([Health(kind, False, FIXED_NOW, "connecting") for kind in rv.KINDS])
+    assert live.stale(FIXED_NOW) == "connecting…"
+    live.apply([Relisted(kind, tuple(objs[kind])) for kind in rv.KINDS])
+    live.apply([Health(kind, True, FIXED_NOW) for kind in rv.KINDS])
+    assert live.stale(FIXED_NOW) == "" and live.view(FIXED_NOW).status == "Degraded"
+    (run,) = objs["AnalysisRun"]
+    assert live.apply([Changed(rv.ANALYSISRUN, "DELETED", run)])
+    assert live.view(FIXED_NOW).analysisruns == ()
+    down = "Cannot reach the API server at http://127.0.0.1:1; retrying (check the cluster and your network)."
+    live.apply([Health(rv.POD, False, FIXED_NOW - 30, down)])
+    live.apply([Health(rv.POD, False, FIXED_NOW - 5, down)])  # still down: since when it went down
+    assert live.stale(FIXED_NOW) == f"stale for 30s (Pod not watched): {down}"
+    assert live.view(FIXED_NOW).revisions[1].replicasets[0].pods  # the last known pods stay
+    live.apply([Relisted(rv.ROLLOUT, ())])
+    assert live.view(FIXED_NOW) is None
+    assert live.missing() == "Rollout eli-maor-backend is not in namespace production (deleted, or never created)."
