@@ -7,6 +7,7 @@ The header is `kubectl argo rollouts get rollout`'s; when an analysis failed, th
 
 from __future__ import annotations
 
+from rich.columns import Columns
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -97,21 +98,22 @@ class RolloutViewBody(Widget):
         return grid
 
     def _steps(self, v: rv.RolloutView) -> Group | Text:
+        """The steps in flowing columns (each whole): done ✔, current ▶, pending ·, the aborted one ✖."""
         if not v.steps:
             return Text("Steps: none (a canary without steps goes straight to 100)", style="dim")
-        title = Text("Steps", style="bold underline")
-        lines = [title]
+        items = []
         for step in v.steps:
             mark, meaning = STEP_MARK[step.state]
-            line = Text(f" {mark} ", style=style(self.app, meaning, bold=step.state in (rv.CURRENT, rv.ABORTED)))
-            line.append(f"{step.index}  {step.text}", style="bold" if step.state in (rv.CURRENT, rv.ABORTED) else
+            here = step.state in (rv.CURRENT, rv.ABORTED)
+            item = Text(f"{mark} ", style=style(self.app, meaning, bold=here))
+            item.append(f"{step.index} {step.text}", style=style(self.app, meaning, bold=True) if here else
                         "dim" if step.state == rv.PENDING else "")
-            if step.state in (rv.CURRENT, rv.ABORTED):
-                note = "aborted: every pod back on stable; retry starts here" if step.state == rv.ABORTED \
-                    else "current"
-                line.append(f"   ← {note}", style=style(self.app, meaning))
-            lines.append(line)
-        return Group(*lines)
+            items.append(item)
+        parts: list = [Text("Steps", style="bold underline"), Columns(items, padding=(0, 3))]
+        if any(s.state == rv.ABORTED for s in v.steps):
+            parts.append(Text("aborted: the Rollout goes back to stable; retry starts again from step 0",
+                              style=style(self.app, "error")))
+        return Group(*parts)
 
     def _revisions(self, v: rv.RolloutView) -> Group:
         """The plugin's tree, its kind icons in place of a KIND column (80 columns keep every pod's name whole)."""
