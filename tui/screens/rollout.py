@@ -38,7 +38,7 @@ class RolloutScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q,o", "close", "Close"),
         Binding("a", "jump('#ro-analysis')", "Analysis"),
-        Binding("g,home", "jump('#ro-header')", "Top"),
+        Binding("g,home", "scroll('home')", "Top"),
         Binding("r", "reread", "Read again"),
         Binding("j,down", "scroll('down')", "Down", show=False),
         Binding("k,up", "scroll('up')", "Up", show=False),
