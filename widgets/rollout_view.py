@@ -69,8 +69,10 @@ class RolloutViewBody(Widget):
         grid.add_row("Status", self._status(v.icon, v.status))
         if v.message:
             grid.add_row("Message", Text(v.message))
-        # The newest run's first failing metric (runs come newest revision first).
-        why = [metric for run in v.analysisruns for metric in run.metrics if metric.why]
+        # The newest revision's failing metric: an older revision's failed run (before an undo) is history, shown
+        # under Analysis but not as the reason for the Rollout's state now.
+        newest = v.revisions[0].analysisruns if v.revisions else ()
+        why = [metric for run in newest for metric in run.metrics if metric.why]
         if why:
             metric = why[0]
             line = Text(f"{metric.name}: ", style=style(self.app, "error", bold=True))

@@ -20,6 +20,8 @@ ROLLOUTS = "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/rollouts"
 ANALYSISRUNS = "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/analysisruns"
 REPLICASETS = "/apis/apps/v1/namespaces/{namespace}/replicasets"
 PODS = "/api/v1/namespaces/{namespace}/pods"
+NOT_INSTALLED = ("This cluster serves no Argo Rollouts (rollouts.argoproj.io is not found); "
+                 "install Argo Rollouts or pick a Deployment.")
 
 # What the screen is told: the live objects (None before anything came) and one sentence when it cannot read.
 Shown = Callable[[rv.LiveObjects | None, str], None]
@@ -69,7 +71,9 @@ class RolloutViewController:
             listed = call(f"reading rollout {name}", Collection(api, ROLLOUTS), namespace,
                           field_selector=f"metadata.name={name}")
         except ConsoleError as err:
-            self.console.call_soon(self._say, generation, shown, err.message)
+            # A 404 on the collection itself: the cluster serves no rollouts.argoproj.io at all.
+            sentence = NOT_INSTALLED if err.status == 404 else err.message
+            self.console.call_soon(self._say, generation, shown, sentence)
             return
         items = listed.get("items") or []
         if not items:
