@@ -77,3 +77,42 @@ def test_offline_the_view_says_there_is_no_cluster_then_stale_objects_look_stale
             assert not isinstance(app.screen, RolloutScreen)
 
     asyncio.run(scenario())
+
+
+def test_the_headers_why_is_the_newest_revisions_failure_not_an_older_ones():
+    import copy
+    import io
+
+    from rich.console import Console
+
+    from tui.core import rollout_view as rv
+
+    objs = copy.deepcopy(load("aborted"))
+    # An undo made revision 4 from the stable template: revision 3's failed analysis is history now.
+    (stable,) = [rs for rs in objs["ReplicaSet"] if (rs["metadata"].get("annotations") or {}).get(rv.REVISION) == "2"
+                 and rs["metadata"]["name"].startswith("eli-maor-backend-")]
+    stable["metadata"]["annotations"][rv.REVISION] = "4"
+    app = fixed_app()
+
+    def header(screen) -> str:
+        out = Console(width=120, record=True, file=io.StringIO())
+        out.print(screen.query_one("#ro-header").content)
+        return out.export_text()
+
+    async def scenario():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.open_rollout_view(BACKEND)
+            await pilot.pause()
+            screen = app.screen
+            fresh = load("aborted")
+            screen.show_objects(fresh["Rollout"][0], fresh["ReplicaSet"], fresh["Pod"], fresh["AnalysisRun"])
+            await pilot.pause()
+            assert "Why" in header(screen) and "failed (4) > failureLimit (3)" in header(screen)
+            screen.show_objects(objs["Rollout"][0], objs["ReplicaSet"], objs["Pod"], objs["AnalysisRun"])
+            await pilot.pause()
+            assert [r.number for r in screen.view.revisions] == [4, 3, 1]
+            assert "Why" not in header(screen)
+            assert screen.view.revisions[1].analysisruns[0].metrics[0].why  # still shown under Analysis
+
+    asyncio.run(scenario())
