@@ -98,7 +98,7 @@ class MetricView:
     inconclusive_limit: int
     count: str  # "4" or "" (unbounded)
     interval: str
-    query: str  # the provider's query (Prometheus), as the run holds it
+    query: str  # the provider's query (Prometheus), the run's args put in
     counts: str  # "✔ 2 ✖ 4"
     verdict: str  # "failed (4) > failureLimit (3)", or ""
     message: str  # the metric's error message, or ""
@@ -460,7 +460,16 @@ def _counts(result: dict) -> str:
     return " ".join(f"{icon} {result[key]}" for icon, key in pairs if result.get(key))
 
 
-def _metric(metric: dict, result: dict) -> MetricView:
+def _with_args(text: str, args: list[dict]) -> str:
+    """The query as the provider ran it: `{{args.name}}` replaced by the run's arg values (upstream's
+    ResolveArgs; an arg without a value, e.g. valueFrom a secret, stays as written)."""
+    for arg in args:
+        if arg.get("value") is not None:
+            text = text.replace("{{args." + str(arg.get("name")) + "}}", str(arg["value"]))
+    return text
+
+
+def _metric(metric: dict, result: dict, args: list[dict] = ()) -> MetricView:
     kept = result.get("measurements") or []
     first = max(1, (result.get("count") or len(kept)) - len(kept) + 1)
     measurements = []
@@ -476,7 +485,8 @@ def _metric(metric: dict, result: dict) -> MetricView:
         metric.get("name", ""), phase, ANALYSIS_ICONS.get(phase, " "), metric.get("successCondition", ""),
         metric.get("failureCondition", ""), _int(metric.get("failureLimit"), 0),
         _int(metric.get("inconclusiveLimit"), 0), "" if count is None else str(count), metric.get("interval", ""),
-        ((metric.get("provider") or {}).get("prometheus") or {}).get("query", ""), _counts(result),
+        _with_args(((metric.get("provider") or {}).get("prometheus") or {}).get("query", ""), list(args)),
+        _counts(result),
         metric_verdict(metric, result), result.get("message", ""), tuple(measurements))
 
 
@@ -488,7 +498,9 @@ def _analysisruns(rollout: dict, runs: list[dict], now: float) -> list[AnalysisR
             continue
         status = run.get("status") or {}
         results = {r.get("name"): r for r in status.get("metricResults") or ()}
-        metrics = tuple(_metric(m, results.get(m.get("name"), {})) for m in (run.get("spec") or {}).get("metrics") or ())
+        spec = run.get("spec") or {}
+        metrics = tuple(_metric(m, results.get(m.get("name"), {}), spec.get("args") or [])
+                        for m in spec.get("metrics") or ())
         total: dict[str, int] = {}
         for r in results.values():
             for key in ("successful", "failed", "inconclusive", "error"):

@@ -65,6 +65,8 @@ def test_a_running_analysis_shows_each_measurement_against_its_condition_and_no_
     assert (metric.name, metric.success_condition, metric.failure_limit, metric.interval) == (
         "success-rate", SUCCESS, 3, "30s")
     assert metric.held_against == f"success `{SUCCESS}`"
+    # The query as Prometheus was asked it: the run's arg service-name put in.
+    assert 'deployment="eli-maor-backend"' in metric.query and "{{args." not in metric.query
     assert metric.measurements and all(m.phase == "Successful" for m in metric.measurements)
     assert [m.number for m in metric.measurements] == list(range(1, len(metric.measurements) + 1))
     assert metric.measurements[0].why == f"value {metric.measurements[0].shown} met `{SUCCESS}`"
