@@ -98,7 +98,9 @@ def test_an_errors_canary_aborted_by_real_prometheus_analysis_says_the_failed_me
         run(scenario())
 
 
-def test_the_healthy_rollout_live_then_stale_when_the_sandbox_stops(tmp_path):
+def test_the_healthy_rollout_live_then_stale_when_the_sandbox_stops(tmp_path, monkeypatch):
+    from tui.controllers import rollout_view as controller
+
     sandbox = start_sandbox(tmp_path, "eli-maor-canary", 20.0)
     try:
         app = RollbackConsole(connect(kubeconfig=sandbox.kubeconfig))
@@ -106,6 +108,14 @@ def test_the_healthy_rollout_live_then_stale_when_the_sandbox_stops(tmp_path):
         async def scenario():
             async with app.run_test(size=(80, 24)) as pilot:
                 await pilot.pause()
+                # A cluster without Argo Rollouts: the server's own 404 for a group it does not serve.
+                with monkeypatch.context() as m:
+                    m.setattr(controller, "ROLLOUTS", "/apis/not-argo.example.com/v1alpha1/namespaces/{namespace}/ro")
+                    app.open_rollout_view(RO)
+                    await wait_for(pilot, lambda: opened(app) and opened(app).error, "no Argo Rollouts said")
+                assert where(opened(app)) == controller.NOT_INSTALLED
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: opened(app) is None, "the view closed")
                 app.open_rollout_view("no-such-rollout")
                 await wait_for(pilot, lambda: opened(app) and opened(app).error, "the missing Rollout said")
                 assert where(opened(app)) == ("Rollout no-such-rollout is not in namespace production "
