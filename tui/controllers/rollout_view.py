@@ -9,6 +9,7 @@ the view says it is stale. Each `open` bumps a generation; news of an older one 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
 
@@ -38,11 +39,53 @@ def selector_of(rollout: dict) -> str:
     return ",".join(p for p in parts if p)
 
 
+class Closing:
+    """A watch source's method (a Collection) whose open response `close()` shuts from any thread.
+
+    A watcher notices a stopped hub only at its next line or its watch's 60 s timeout; a view opened and closed
+    a few times during an incident would leave that many long polls open. Shutting the response ends the
+    blocking read at once (the watcher then sees its hub stopped and ends), as the logs view's stream does."""
+
+    def __init__(self, method) -> None:
+        self.method = method
+        self._lock = threading.Lock()
+        self._response = None
+        self._closed = False
+
+    def __call__(self, *args, **kwargs):
+        with self._lock:
+            if self._closed:
+                raise OSError("the Rollout view was closed")  # a watcher's retry after close: it ends quietly
+        response = self.method(*args, **kwargs)
+        with self._lock:
+            self._response = response
+            closed = self._closed
+        if closed:
+            self._shut(response)
+        return response
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            response, self._response = self._response, None
+        if response is not None:
+            self._shut(response)
+
+    @staticmethod
+    def _shut(response) -> None:
+        try:
+            response.shutdown()  # unblocks a read in progress on the watcher's thread
+            response.close()
+        except Exception:  # noqa: BLE001 - closing a connection that is already gone
+            pass
+
+
 class RolloutViewController:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.generation = 0
         self._hub = None
+        self._methods: list[Closing] = []
         self.live: rv.LiveObjects | None = None
 
     def open(self, namespace: str, name: str, shown: Shown) -> int:
@@ -58,8 +101,11 @@ class RolloutViewController:
         """Stop the watches (each thread ends at its next line or its watch's timeout; its news is dropped)."""
         self.generation += 1
         hub, self._hub = self._hub, None
+        methods, self._methods = self._methods, []
         if hub is not None:
             hub.stop()
+        for method in methods:
+            method.close()
 
     def _start_in_thread(self, generation: int, namespace: str, name: str, shown: Shown) -> None:
         from ..kube.collection import Collection
@@ -85,16 +131,20 @@ class RolloutViewController:
                        notify=lambda: self._notify(generation, shown))
         if generation != self.generation:
             return  # closed while reading
-        self._hub = hub
-        if generation != self.generation:  # closed just now, before the hub could be stopped by close()
+        rollouts, replicasets, pods, runs = methods = [
+            Closing(Collection(api, path)) for path in (ROLLOUTS, REPLICASETS, PODS, ANALYSISRUNS)]
+        self._hub, self._methods = hub, methods
+        if generation != self.generation:  # closed just now, before close() could see this hub
             hub.stop()
+            for method in methods:
+                method.close()
             return
         hub.start([
-            Source(rv.ROLLOUT, Collection(api, ROLLOUTS), (namespace,), {"field_selector": f"metadata.name={name}"}),
-            Source(rv.REPLICASET, Collection(api, REPLICASETS), (namespace,), dict(selected)),
-            Source(rv.POD, Collection(api, PODS), (namespace,), dict(selected)),
+            Source(rv.ROLLOUT, rollouts, (namespace,), {"field_selector": f"metadata.name={name}"}),
+            Source(rv.REPLICASET, replicasets, (namespace,), dict(selected)),
+            Source(rv.POD, pods, (namespace,), dict(selected)),
             # AnalysisRuns carry the template's labels, not the Rollout's: the namespace's, picked by owner.
-            Source(rv.ANALYSISRUN, Collection(api, ANALYSISRUNS), (namespace,)),
+            Source(rv.ANALYSISRUN, runs, (namespace,)),
         ])
 
     def _notify(self, generation: int, shown: Shown) -> None:

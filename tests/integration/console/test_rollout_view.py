@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 
 import pytest
 
@@ -56,6 +57,9 @@ def test_an_errors_canary_aborted_by_real_prometheus_analysis_says_the_failed_me
 
         async def scenario():
             async with app.run_test(size=(160, 48)) as pilot:
+                await wait_for(pilot, lambda: "Event" in app.state.watches
+                               and all(w.live for w in app.state.watches.values()), "the console's watches live")
+                console_watchers = list(app.hub._watchers)
                 app.open_rollout_view(RO)
                 await wait_for(pilot, lambda: opened(app) and opened(app).view is not None
                                and opened(app).view.status == "Healthy" and where(opened(app)).startswith("live"),
@@ -92,8 +96,12 @@ def test_an_errors_canary_aborted_by_real_prometheus_analysis_says_the_failed_me
                 await wait_for(pilot, lambda: screen.view.images == stable_only, "the canary's pods gone", 30)
                 assert screen.view.revisions[0].replicasets[0].canary
                 assert screen.view.revisions[0].replicasets[0].desired == 0
+                # The view's own watchers (not the console's) end at once when it closes: no long poll left open.
+                mine = [t for t in threading.enumerate() if t.name.startswith("watch-") and t not in console_watchers]
+                assert len(mine) == 4, mine
                 await pilot.press("escape")
                 await wait_for(pilot, lambda: opened(app) is None, "the view closed")
+                await wait_for(pilot, lambda: not any(t.is_alive() for t in mine), "the view's watchers ended", 5)
 
         run(scenario())
 
@@ -139,5 +147,46 @@ def test_the_healthy_rollout_live_then_stale_when_the_sandbox_stops(tmp_path, mo
                 assert screen.view is not None and screen.view.status == "Healthy"  # the last known state stays
 
         run(scenario())
+    finally:
+        sandbox.stop()
+
+
+def test_closing_the_view_ends_a_quiet_watch_at_once(tmp_path):
+    """A watch on a collection nothing changes blocks until its timeout; the view's close shuts it now."""
+    import time
+
+    import urllib3
+    from kubernetes.watch.watch import iter_resp_lines
+
+    from tui.controllers.rollout_view import Closing
+    from tui.kube.collection import Collection
+
+    sandbox = start_sandbox(tmp_path, "eli-maor-canary", 20.0)
+    try:
+        api = connect(kubeconfig=sandbox.kubeconfig).api
+        quiet = Closing(Collection(api, "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/experiments"))
+        response = quiet(NS, watch=True, timeout_seconds=60, _request_timeout=90)
+        lines: list[str] = []
+
+        def read() -> None:
+            try:
+                lines.extend(iter_resp_lines(response))
+            except (urllib3.exceptions.HTTPError, OSError, ValueError):
+                pass  # what the view's Watcher catches when its read is shut, before it sees its hub stopped
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(1.5)
+        assert reader.is_alive() and not lines  # nothing to say: it would block for 60 s
+        started = time.monotonic()
+        quiet.close()
+        reader.join(5)
+        assert not reader.is_alive() and time.monotonic() - started < 2
+        try:
+            quiet(NS)
+        except OSError as exc:  # a watcher's retry after close ends quietly
+            assert str(exc) == "the Rollout view was closed"
+        else:
+            raise AssertionError("a closed source opened a new request")
     finally:
         sandbox.stop()
