@@ -98,7 +98,7 @@ class RolloutViewController:
         return self.generation
 
     def close(self) -> None:
-        """Stop the watches (each thread ends at its next line or its watch's timeout; its news is dropped)."""
+        """Stop the watches now (their open responses are shut, so each thread ends at once; late news is dropped)."""
         self.generation += 1
         hub, self._hub = self._hub, None
         methods, self._methods = self._methods, []
