@@ -39,6 +39,7 @@ from tests.support.scenes import (
     open_known_bad_confirmation,
     plan_open,
     readiness_open,
+    rollout_view,
     with_alerts,
     yaml_view,
 )
@@ -77,6 +78,11 @@ SHOTS: dict[str, tuple[tuple[int, int], Callable[..., Awaitable[None]] | None, s
     "logs-120x40": ((120, 40), logs_view, "the logs view (L): a crash-looping pod's previous run, error lines marked"),
     "yaml-100x40": ((100, 40), yaml_view, "the YAML view (y) of the live Deployment"),
     "describe-120x40": ((120, 40), describe_view, "describe (d in the YAML view): conditions and events"),
+    # The Rollout shots show objects captured from the eli-maor-canary sandbox with real Prometheus (fixtures/rollout.py).
+    "rollout-view-120x40": ((120, 40), rollout_view("progressing"),
+                            "the Rollout view (o): a canary paused at step 3, its analysis measuring"),
+    "rollout-analysis-failed-160x48": ((160, 48), rollout_view("aborted"),
+                                       "the Rollout view (o): an -errors canary aborted by analysis, and why"),
 }
 
 

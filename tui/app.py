@@ -56,6 +56,7 @@ from .controllers.metrics import MetricsController
 from .controllers.operations import OperationsController
 from .controllers.plan import PlanController
 from .controllers.podlogs import LogsController
+from .controllers.rollout_view import RolloutViewController
 from .core import checklist as runbook
 from .core import flash
 from .core.errors import ConsoleError
@@ -165,6 +166,7 @@ class RollbackConsole(App):
         self.operations = OperationsController(self, settle_timeout)  # u, r, d, p, x, s, t, a
         self.metrics = MetricsController(self)  # alerts on the rows, the Metrics view (m), health evidence
         self.pod_logs, self.describer = LogsController(self), DescribeController(self)  # the L and y views
+        self.rollout_view = RolloutViewController(self)  # the o view of an Argo Rollout
 
     def get_system_commands(self, screen):
         """Textual's own commands but its Quit: ours (ActionsProvider) asks first while something is in flight,
@@ -622,6 +624,20 @@ class RollbackConsole(App):
         if (ref := self._visible_selection()) is not None:
             from .screens.describe import DescribeScreen
             self.push_screen(DescribeScreen(self.describer, ref, offline=self.target.offline))
+
+    def action_rollout_view(self) -> None:
+        if (ref := self._visible_selection()) is None:
+            return
+        if ref.kind != "Rollout":
+            self.refuse(f"o opens the Rollout view of an Argo Rollout; {ref.name} is a {ref.kind}.")
+            return
+        self.open_rollout_view(ref.name)
+
+    def open_rollout_view(self, name: str) -> None:
+        """The Rollout view of `name` in the console's namespace (also for tests before Rollouts are rows)."""
+        from .screens.rollout import RolloutScreen
+        self.push_screen(RolloutScreen(self.rollout_view, self.target.namespace, name, self.clock,
+                                       offline=self.target.offline))
 
     def _visible_selection(self) -> Ref | None:
         """The selected component when it is on screen; else refused in one sentence."""

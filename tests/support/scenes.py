@@ -292,3 +292,28 @@ async def yaml_view(pilot, mode: str = "yaml") -> None:
 
 async def describe_view(pilot) -> None:
     await yaml_view(pilot, "describe")
+
+
+# ---- the Rollout view (o) ------------------------------------------------------------------------
+
+
+def rollout_view(moment: str, jump: str = ""):
+    """The Rollout view of the backend's Rollout, the objects of a captured moment of the eli-maor-canary sandbox
+    (tests/support/fixtures/rollout.py: "progressing" paused at step 3, "aborted" by the analysis) handed to the view
+    as its watches would; `jump`: a key pressed in the view ("a": to the analysis)."""
+
+    async def scene(pilot) -> None:
+        from tests.support.fixtures.rollout import load
+
+        app = pilot.app
+        await pilot.pause()
+        app.open_rollout_view(BACKEND)
+        await pilot.pause()
+        objs = load(moment)
+        app.screen.show_objects(objs["Rollout"][0], objs["ReplicaSet"], objs["Pod"], objs["AnalysisRun"])
+        await pilot.pause()
+        if jump:
+            await pilot.press(jump)
+        await pilot.pause()
+
+    return scene

@@ -78,6 +78,9 @@ KEYS: list[Key] = [
         "container (c); error lines marked (k9s: l)", "Show the component's pod logs"),
     Key("y", "describe", "YAML", False, SHOW, "the component's live YAML; d inside it: describe (k9s: y, d)",
         "Show the component's YAML and describe"),
+    Key("o", "rollout_view", "Rollout", False, SHOW, "on an Argo Rollout: its view, live (steps, ReplicaSets and "
+        "pods per revision, each analysis measurement and why it failed; a jumps to the analysis)",
+        "Show the Argo Rollout view"),
     Key("l", "toggle_scope", "Stream", False, SHOW, "Rollout stream: the selected component or all of them",
         "Rollout stream: selected component or all"),
     Key("c", "toggle_checklist", "Checklist", True, SHOW, "open or collapse the Checklist; on an item space runs "
