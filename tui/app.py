@@ -143,6 +143,8 @@ class RollbackConsole(App):
         self._listed_once = False  # the first Deployment list has arrived
         self._listed_kinds: set[str] = set()
         self._frozen = False
+        self._held: list = []  # the first lists, until the workloads' and their revisions' have all come
+        self._held_since: float | None = None
         self._width = 0  # the terminal's width at the last resize (0: none yet)
         self.left_in_flight = False  # quit while an operation was in flight (the process ends at once)
         self._typed: list[tuple[str, str | None]] = []  # keys typed for a dialog not ready yet (type_into)
@@ -455,10 +457,32 @@ class RollbackConsole(App):
                 items = [i for i in items if not self.helm.is_helm(i)]
                 self.helm.apply(helm_items)
                 self._repaint_all()  # the release's failed revisions and manifest mark revisions and drift
+        items = self._hold_first_lists(items)
         if items and self._console_alive():
             self.apply(items)
             self._say_if_nothing_matches(items)
             self._freeze_after_first_lists(items)
+
+    def _hold_first_lists(self, items: list) -> list:
+        """The workloads' first list is held until their revisions' (ReplicaSets) has come too, for at most
+        HOLD_FIRST_LISTS s: one paint of complete rows, not rows then every row again with its revision (a
+        second pass over 2,000 rows, 0.4 s). A watch that is down ends the hold: that is said at once."""
+        if self._held_since is None and self._listed_kinds:
+            return items  # held once already: from then on everything goes straight through
+        held = self._held + items
+        first = {*READERS, *(reader.owns for reader in READERS.values())}
+        listed = {i.kind for i in held if isinstance(i, Relisted)}
+        down = any(isinstance(i, Health) and not i.live for i in held)
+        now = time.monotonic()
+        if self._held_since is None:
+            self._held_since = now
+            self.set_timer(HOLD_FIRST_LISTS, lambda: self.post_message(WatchBatch()))
+        if not down and not listed >= first and now - self._held_since < HOLD_FIRST_LISTS:
+            self._held = held
+            return []
+        self._held, self._held_since = [], None
+        self._listed_kinds |= listed or {"*"}  # marks the hold as over, whatever came
+        return held
 
     def _freeze_after_first_lists(self, items: list) -> None:
         """Once every watch has listed, move what exists to the GC's permanent generation:
@@ -848,6 +872,9 @@ class RollbackConsole(App):
                         "unwatched; check its outcome with kubectl rollout status.")
         self.left_in_flight = True
         self.exit()
+
+
+HOLD_FIRST_LISTS = 0.3  # s: the longest the workloads' first list waits for their revisions' list
 
 
 def _watched_kinds() -> set[str]:
