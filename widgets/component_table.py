@@ -98,7 +98,7 @@ class ComponentTable(KeyTable):
     def _texts(self, view) -> list[str]:
         """Each column's plain text (kubectl get deploy's READY, UP-TO-DATE, AVAILABLE; image(s) uncut)."""
         name = f"{view.name} ⚠" if self._warnings.get(view.name) else view.name
-        status = view.status
+        status = f"{view.status} {view.detail}" if view.detail else view.status
         if self._stale_since is not None:
             status = STALE_FORMS[self._stale_form].format(status=status, at=clock_time(self._stale_since))
         return [kind_label(view.kind), name, f"{view.ready}/{view.desired}", str(view.updated),
@@ -133,7 +133,9 @@ class ComponentTable(KeyTable):
         ]
 
     def _status(self, view) -> Text:
-        text = Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete"))
+        text = Text(view.status, style=style(self.app, view.status, bold=view.status not in ("Complete", "Healthy")))
+        if view.detail:  # an Argo Rollout's step, weights and stable image
+            text.append(f" {view.detail}")
         for mark, meaning, alert in self._marks(view):
             # An alert from the last answer that Prometheus could not refresh is dimmed, never dropped.
             text.append(mark, style="dim" if alert and self._alerts_stale else style(self.app, meaning, bold=True))

@@ -209,8 +209,7 @@ class ChecklistKeeper:
         d = self.console.state.obj(ref) if ref is not None else None
         if ref is None or d is None:
             return False
-        observed = (d.get("status") or {}).get("observedGeneration", 0) >= d["metadata"].get("generation", 0)
-        return observed and self.console.state.readers[ref.kind].rollout_status(d).done
+        return self.console.state.readers[ref.kind].rollout_status(d).done
 
     def lines(self, lines) -> None:
         """Stream lines: a rolled-back component's rollout reporting success proves the monitoring."""
@@ -240,7 +239,7 @@ class ChecklistKeeper:
         for component in self.console.ledger.rolled_back - self.rolled_out - set(self._confirmed_at):
             # Rolled back before this console started (a resumed incident): its rollout finished unseen.
             view = self._view(component)
-            if view is not None and view.status == "Complete":
+            if view is not None and view.status in ("Complete", "Healthy"):
                 self.rolled_out.add(component)
         for component in sorted(self.console.ledger.rolled_back):
             # A rolled-back component that stalls, or whose pods crash-loop, takes back what it had proven.

@@ -86,3 +86,8 @@ class WorkloadReader(Protocol):
     def stalled(self, obj: dict) -> bool:
         """The rollout gave up (ProgressDeadlineExceeded for a Deployment)."""
         ...
+
+    def status_detail(self, obj: dict, owned: list[dict]) -> tuple[str, str, str] | None:
+        """A kind's own status for its row: (word, what follows it, its message); None: the console's generic
+        word (Complete, Progressing, Paused, Stalled, Degraded). An Argo Rollout says upstream's phase."""
+        ...
