@@ -57,7 +57,7 @@ def test_set_image_promote_abort_retry_and_undo_from_the_console(canary):
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot, app, BACKEND)
             await wait_for(pilot, lambda: row(app) is not None and row(app).status == "Healthy", "Healthy")
-            assert row(app).detail == "6/6 w100" and row(app).revision == "2"
+            assert row(app).detail == ("6/6", "w100") and row(app).revision == "2"
 
             app.components_table.focus()
             await pilot.press("g")
@@ -67,12 +67,12 @@ def test_set_image_promote_abort_retry_and_undo_from_the_console(canary):
             screen = await confirm(pilot, app, BACKEND)
             assert screen.operation.command_line == (
                 f"kubectl argo rollouts set image {BACKEND} backend=ghcr.io/eli-maor/backend:v2.1.0 -n {NS}")
-            await wait_for(pilot, lambda: row(app).status == "Paused" and row(app).detail.startswith("1/6 w20"),
+            await wait_for(pilot, lambda: row(app).status == "Paused" and row(app).detail[:2] == ("1/6", "w20"),
                            "the canary paused at step 1")
-            assert row(app).detail == "1/6 w20 stable v2.0.0 CanaryPauseStep"
+            assert row(app).detail == ("1/6", "w20", "stable v2.0.0", "CanaryPauseStep")
 
             await act(pilot, app, "P", f"kubectl argo rollouts promote {BACKEND} -n {NS}")
-            await wait_for(pilot, lambda: row(app).status == "Paused" and row(app).detail.startswith("3/6 w50"),
+            await wait_for(pilot, lambda: row(app).status == "Paused" and row(app).detail[:2] == ("3/6", "w50"),
                            "the canary paused at step 3")
             await act(pilot, app, "X", f"kubectl argo rollouts abort {BACKEND} -n {NS}")
             await wait_for(pilot, lambda: row(app).status == "Degraded", "Degraded after the abort")
@@ -80,13 +80,13 @@ def test_set_image_promote_abort_retry_and_undo_from_the_console(canary):
             await wait_for(pilot, lambda: f'rollout "{BACKEND}" Degraded: {row(app).message}' in stream_texts(app),
                            "upstream's message in the stream")
             await act(pilot, app, "R", f"kubectl argo rollouts retry rollout {BACKEND} -n {NS}")
-            await wait_for(pilot, lambda: row(app).status == "Paused" and row(app).detail.startswith("1/6"),
+            await wait_for(pilot, lambda: row(app).status == "Paused" and row(app).detail[0] == "1/6",
                            "the steps again")
             # u: undo to the previous revision, here the stable one: the steps are skipped.
             await act(pilot, app, "u", f"kubectl argo rollouts undo {BACKEND} -n {NS}")
             await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "Healthy again", 60)
             assert f"rollout '{BACKEND}' undo" in stream_texts(app)
-            assert row(app).status == "Healthy" and row(app).detail == "6/6 w100"
+            assert row(app).status == "Healthy" and row(app).detail == ("6/6", "w100")
             assert BACKEND in app.ledger.rolled_back
             assert not app.ledger
 
@@ -114,7 +114,7 @@ def test_a_canary_the_analysis_aborts_shows_degraded_with_upstreams_message_and_
                 message = ("RolloutAborted: Rollout aborted update to revision 3: Background analysis phase "
                            'error/failed: Metric "success-rate" assessed Failed due to failed (4) > failureLimit (3)')
                 assert row(app).message == message
-                assert "aborted" in row(app).detail and "stable v2.0.0" in row(app).detail
+                assert row(app).detail[0] == "aborted" and "stable v2.0.0" in row(app).detail
                 assert f'rollout "{BACKEND}" Degraded: {message}' in stream_texts(app)
                 # b: the fast path. Stable's ReplicaSet is there: undo onto it (no steps, no analysis).
                 op = await act(pilot, app, "b", f"kubectl argo rollouts undo {BACKEND} --to-revision=2 -n {NS}")

@@ -64,7 +64,8 @@ class ComponentView:
     status: str
     paused: bool
     drift: tuple[Drift, ...] = ()  # how it differs from its Helm release's deployed manifest
-    detail: str = ""  # what follows the status word (an Argo Rollout's step i/n, set/actual weight, stable image)
+    detail: tuple[str, ...] = ()  # what follows the status word, most telling first (an Argo Rollout's step,
+    # set/actual weight, stable image): a narrow table drops the last parts
     message: str = ""  # the kind's own status message (an Argo Rollout's, as upstream's get prints it)
 
     @property
@@ -319,7 +320,7 @@ class ClusterState:
         counts = reader.replicas(d)
         # A kind with its own status vocabulary (an Argo Rollout's phase) says it; else the generic word.
         status, detail, message = reader.status_detail(d, self.owned_of(ref)) or (
-            self._status_word(ref, reader, d), "", "")
+            self._status_word(ref, reader, d), (), "")
         if counts.desired == 0:
             status = "Scaled down"
         return ComponentView(

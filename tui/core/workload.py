@@ -87,7 +87,8 @@ class WorkloadReader(Protocol):
         """The rollout gave up (ProgressDeadlineExceeded for a Deployment)."""
         ...
 
-    def status_detail(self, obj: dict, owned: list[dict]) -> tuple[str, str, str] | None:
-        """A kind's own status for its row: (word, what follows it, its message); None: the console's generic
+    def status_detail(self, obj: dict, owned: list[dict]) -> tuple[str, tuple[str, ...], str] | None:
+        """A kind's own status for its row: (word, what follows it in parts, most telling first, its message);
+        None: the console's generic
         word (Complete, Progressing, Paused, Stalled, Degraded). An Argo Rollout says upstream's phase."""
         ...

@@ -65,20 +65,20 @@ class RolloutReader:
     def summary(self, obj: dict, owned: list[dict]) -> RolloutSummary:
         return summarize(obj, owned)
 
-    def status_detail(self, obj: dict, owned: list[dict]) -> tuple[str, str, str] | None:
-        """The row's status word (upstream's phase), what follows it (step i/n, set/actual weight, the stable
-        image while a canary is in flight) and upstream's message."""
+    def status_detail(self, obj: dict, owned: list[dict]) -> tuple[str, tuple[str, ...], str]:
+        """The row's status word (upstream's phase), what follows it, most telling first (aborted; step i/n;
+        set/actual weight; the stable image while a canary is in flight; the pause reason), and upstream's
+        message."""
         s = summarize(obj, owned)
-        parts = [s.step_text] if s.step_text else []
+        parts = ["aborted"] if s.phase == DEGRADED and s.aborted else []
+        parts += [s.step_text] if s.step_text else []
         if s.strategy == "Canary":
             parts.append(f"w{s.weight_text}")
         if s.canary_images and s.stable_images:
             parts.append("stable " + ",".join(image_tag(i) for i in s.stable_images))
-        if s.phase == DEGRADED and s.aborted:
-            parts.append("aborted")
-        elif s.phase == PAUSED and s.pause_reasons and not s.paused_manually:
+        if s.phase == PAUSED and s.pause_reasons and not s.paused_manually:
             parts.append(s.pause_reasons[0])
-        return s.phase, " ".join(parts), s.message
+        return s.phase, tuple(parts), s.message
 
 
 # Keys free on the console (screens/console.py KEYS): P F X R g b.
