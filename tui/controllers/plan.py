@@ -112,9 +112,12 @@ class PlanController:
 
     def warnings(self) -> dict[str, list]:
         state = self.console.state
-        # The runbook's readiness tables are about Deployments; other kinds have their own rules (not yet).
-        deployments = {ref.name: obj for ref, obj in state.workload_objects().items() if ref.kind == "Deployment"}
-        return readiness.check_all(deployments, lambda name: state.owned_of(Ref("Deployment", name)), self.pdbs)
+        # The runbook's tables are about Deployments; an Argo Rollout is held to its "Using Argo Rollouts".
+        objects = state.workload_objects()
+        deployments = {ref.name: obj for ref, obj in objects.items() if ref.kind == "Deployment"}
+        rollouts = {ref.name: obj for ref, obj in objects.items() if ref.kind == "Rollout"}
+        return readiness.check_all(deployments, lambda name: state.owned_of(Ref("Deployment", name)), self.pdbs,
+                                   rollouts)
 
     def refresh_marks(self) -> None:
         if not self.console.alive:

@@ -184,3 +184,14 @@ def summarize(rollout: dict, replicasets: list[dict]) -> RolloutSummary:
         pause_reasons=tuple(c.get("reason", "") for c in status.get("pauseConditions") or ()),
         promoted=bool(stable_hash) and stable_hash == current_hash,
     )
+
+
+def timed_pause(rollout: dict) -> bool:
+    """Waiting out a `pause: {duration}` step (CanaryPauseStep): on schedule, not stuck. `pause: {}` waits for a
+    promote, and a manual pause for a person: those are not."""
+    status = rollout.get("status") or {}
+    if (rollout.get("spec") or {}).get("paused") or not any(
+            c.get("reason") == "CanaryPauseStep" for c in status.get("pauseConditions") or ()):
+        return False
+    step, _ = current_step(rollout)
+    return isinstance((step or {}).get("pause"), dict) and (step or {}).get("pause", {}).get("duration") is not None
