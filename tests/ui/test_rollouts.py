@@ -123,3 +123,43 @@ def test_a_canary_the_analysis_aborts_shows_degraded_with_upstreams_message_and_
                 await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "Healthy on stable", 60)
 
         run(scenario())
+
+
+def test_the_plan_undoes_the_rollout_onto_stable_then_waits_for_healthy(canary):
+    from tests.ui.test_plan import execute
+    from tui.core.plan import ROLLED_OUT as STEP_DONE
+    from tui.screens.plan import PlanScreen
+
+    k = Kubectl(DEFAULT_KUBECTL, canary)
+    k("patch", "ro", BACKEND, "-n", NS, "--type=json", "-p",
+      json.dumps([{"op": "remove", "path": "/spec/strategy/canary/analysis"}]))
+    k("patch", "ro", BACKEND, "-n", NS, "--type=json", "-p", json.dumps(
+        [{"op": "replace", "path": "/spec/template/spec/containers/0/image",
+          "value": "ghcr.io/eli-maor/backend:v2.1.0"}]))
+    app = console(canary)
+
+    async def scenario():
+        async with app.run_test(size=(140, 40)) as pilot:
+            await ready(pilot, app, BACKEND)
+            await wait_for(pilot, lambda: row(app).status == "Paused" and row(app).detail[0] == "1/6", "the canary")
+            # Readiness: without its analysis the Rollout is not the runbook's.
+            await wait_for(pilot, lambda: "analysis" in [w.rule for w in app.plans.warnings().get(BACKEND, [])],
+                           "the readiness warning")
+            await pilot.press("A")
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan screen")
+            plan = app.plans.plan
+            step = plan.steps[0]
+            assert (step.name, step.workload, step.current, step.target) == (BACKEND, "Rollout", 3, 2)
+            assert " ".join(step.command(NS)) == f"kubectl argo rollouts undo {BACKEND} --to-revision=2 -n {NS}"
+            await execute(pilot, app)
+            await wait_for(pilot, lambda: plan.steps[0].state == STEP_DONE, "the Rollout's step", 60)
+            texts = [line.text for line in app.state.lines(REF)]
+            assert f"plan: {ROLLED_OUT}" in texts
+            await wait_for(pilot, lambda: app.plans.executor is None and plan.finished, "the plan to finish", 120)
+            assert row(app).status == "Healthy"
+            assert BACKEND in app.ledger.rolled_back
+
+    run(scenario())
+    image = k.json("get", "ro", BACKEND, "-n", NS)["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "ghcr.io/eli-maor/backend:v2.0.0"
+
