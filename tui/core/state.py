@@ -165,7 +165,7 @@ class ClusterState:
                 continue
             reader = self.readers[ref.kind]
             self.knownbad.observe(ref, reader.revisions(d, self.owned_of(ref)), reader.stalled(d), self.pods_of(ref),
-                                  now)
+                                  now, failed=reader.failed(d))
 
     def _health(self, item: Health) -> None:
         before = self.watches.get(item.kind)

@@ -87,6 +87,11 @@ class WorkloadReader(Protocol):
         """The rollout gave up (ProgressDeadlineExceeded for a Deployment)."""
         ...
 
+    def failed(self, obj: dict) -> str:
+        """Why the current revision's update failed, as the kind says it ("" when it did not): an Argo
+        Rollout aborted by its analysis. Known-bad evidence against that revision."""
+        ...
+
     def status_detail(self, obj: dict, owned: list[dict]) -> tuple[str, tuple[str, ...], str] | None:
         """A kind's own status for its row: (word, what follows it in parts, most telling first, its message);
         None: the console's generic

@@ -66,3 +66,20 @@ def test_a_timed_pause_is_on_schedule_never_a_stall():
     assert status_of(reader, ro, clock=lambda: 1.0)[3] == status_of(reader, ro, clock=lambda: 2.0)[3]
     aborted = status_of(reader, rollout("aborted"))
     assert aborted[1:3] == (False, True) and aborted[0].startswith(f'rollout "{RO}" Degraded: RolloutAborted: ')
+
+
+def test_an_analysis_abort_is_known_bad_evidence_against_the_canary_revision():
+    state, _ = canary_state("aborted")
+    from tui.core.workload import Ref
+
+    views = state.revisions(Ref("Rollout", RO))
+    bad = {v.revision: [e.reason for e in v.known_bad] for v in views if v.known_bad}
+    assert bad == {4: ['aborted by the analysis: Metric "success-rate" assessed Failed due to failed (4) > '
+                       'failureLimit (3)']}
+    assert state.newest_healthy(Ref("Rollout", RO)).revision == 3
+    by_hand = rollout("aborted")
+    for cond in by_hand["status"]["conditions"]:
+        if cond.get("reason") == "RolloutAborted":
+            cond["message"] = "Rollout aborted update to revision 4"
+    assert READERS["Rollout"].failed(by_hand) == "aborted by hand"
+    assert READERS["Rollout"].failed(rollout("paused")) == ""

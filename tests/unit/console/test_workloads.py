@@ -143,6 +143,9 @@ class _CanaryReader:
     def status_detail(self, obj, owned):
         return None
 
+    def failed(self, obj):
+        return ""
+
 
 def _obj(kind: str, name: str, owner: tuple[str, str] | None = None) -> dict:
     meta = {"name": name, "namespace": "production"}

@@ -14,6 +14,7 @@ from ...core.errors import ConsoleError
 from ...core.operations import Operation, Outcome
 from ...core.requests import Request
 from ...core.rollout import (
+    ABORTED_REASON,
     DEGRADED,
     PAUSED,
     ROLLOUT_KIND,
@@ -61,6 +62,20 @@ class RolloutReader:
     def stalled(self, obj: dict) -> bool:
         return any(c.get("type") == "Progressing" and c.get("reason") == TIMED_OUT_REASON
                    for c in (obj.get("status") or {}).get("conditions") or [])
+
+    def failed(self, obj: dict) -> str:
+        """An aborted update, from upstream's RolloutAborted message: "aborted by the analysis: Metric
+        "success-rate" assessed Failed due to failed (4) > failureLimit (3)", or "aborted by hand"."""
+        for cond in (obj.get("status") or {}).get("conditions") or []:
+            if cond.get("type") == "Progressing" and cond.get("reason") == ABORTED_REASON:
+                _, _, why = cond.get("message", "").partition(": ")  # after "Rollout aborted update to revision N"
+                # rollout/analysis.go's messages: "<Background|Step-based|Blue/green ...> analysis phase
+                # error/failed: <the AnalysisRun's message>".
+                lead, sep, detail = why.partition(" analysis phase error/failed: ")
+                if sep:
+                    return f"aborted by the analysis: {detail}"
+                return f"aborted: {why}" if why else "aborted by hand"
+        return ""
 
     def summary(self, obj: dict, owned: list[dict]) -> RolloutSummary:
         return summarize(obj, owned)

@@ -2,7 +2,8 @@
 
 Each ReplicaSet carries `rollout.argoproj.io/revision`; the current one is the ReplicaSet whose
 `rollouts-pod-template-hash` is status.currentPodHash (the canary while one is in flight), and the
-stable one is status.stableRS. Templates are kept without the hash label, as undo patches them back.
+stable one is status.stableRS. Templates are kept as stored, hash label included (known-bad evidence
+matches pods by it); undo and diffs leave it out.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def revisions(rollout: dict, replicasets: list[dict]) -> list[Revision]:
             number=number,
             change_cause=(_meta(rs).get("annotations") or {}).get(CHANGE_CAUSE, ""),
             images=images_of(template_of(rs)),
-            template=without_hash(template_of(rs)),
+            template=copy.deepcopy(template_of(rs)),
             replicaset=_meta(rs).get("name", ""),
             created=_meta(rs).get("creationTimestamp", ""),
             desired=(rs.get("spec") or {}).get("replicas", 0),
