@@ -71,7 +71,7 @@ class RolloutReader:
                 _, _, why = cond.get("message", "").partition(": ")  # after "Rollout aborted update to revision N"
                 # rollout/analysis.go's messages: "<Background|Step-based|Blue/green ...> analysis phase
                 # error/failed: <the AnalysisRun's message>".
-                lead, sep, detail = why.partition(" analysis phase error/failed: ")
+                _, sep, detail = why.partition(" analysis phase error/failed: ")
                 if sep:
                     return f"aborted by the analysis: {detail}"
                 return f"aborted: {why}" if why else "aborted by hand"
