@@ -13,6 +13,7 @@ from tests.support.pilot import BACKEND, SIZE, confirm, console, ready, run, str
 from tests.support.prometheus import sandbox_with_prometheus, wait_for_value
 from tests.support.sandbox import Kubectl, start_sandbox
 from tests.support.tools import DEFAULT_KUBECTL
+from tui.core import checklist as runbook
 from tui.core.workload import Ref
 from tui.screens.prompt import PromptScreen
 
@@ -121,6 +122,14 @@ def test_a_canary_the_analysis_aborts_shows_degraded_with_upstreams_message_and_
                 assert op.summary.startswith(f"Roll back rollout {BACKEND} from revision 3 to stable revision 2")
                 assert op.changes[0] == "undo onto stable (the fast path: no steps, no analysis)"
                 await wait_for(pilot, lambda: ROLLED_OUT in stream_texts(app), "Healthy on stable", 60)
+                # The checklist ticks from a Rollout's evidence as from a Deployment's.
+                target, execute, monitor = (app.checklist.get(key) for key in
+                                            (runbook.TARGET, runbook.EXECUTE, runbook.MONITOR))
+                assert target.done and target.evidence == f"{BACKEND} → revision 2"
+                assert execute.done and monitor.done
+                # The aborted canary is known bad in Revisions.
+                bad = [v.revision for v in app.state.revisions(REF) if v.known_bad]
+                assert bad == [3]
 
         run(scenario())
 
