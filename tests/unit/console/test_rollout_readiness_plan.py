@@ -83,3 +83,14 @@ def test_an_analysis_abort_is_known_bad_evidence_against_the_canary_revision():
             cond["message"] = "Rollout aborted update to revision 4"
     assert READERS["Rollout"].failed(by_hand) == "aborted by hand"
     assert READERS["Rollout"].failed(rollout("paused")) == ""
+
+
+def test_describe_says_a_rollouts_strategy_phase_and_steps():
+    from tui.core.describe import describe
+
+    lines = describe(rollout(), [], 0.0)
+    assert "StrategyType:           Canary" in lines and not any(line.startswith("RollingUpdateStrategy") for line in lines)
+    start = lines.index("Status:                 Paused (CanaryPauseStep)")
+    assert lines[start + 1:start + 5] == ["Step:                   3/6", "SetWeight:              50",
+                                          "    0: setWeight: 20", "    1: pause: {duration: 2m}"]
+    assert "  → 3: pause: {duration: 2m}" in lines
