@@ -141,6 +141,7 @@ class RollbackConsole(App):
         self._selected: Ref | None = None
         self._listed_once = False  # the first Deployment list has arrived
         self._listed_kinds: set[str] = set()
+        self._workloads_listed: set[str] = set()  # the workload kinds whose first list has arrived
         self._frozen = False
         self._width = 0  # the terminal's width at the last resize (0: none yet)
         self.left_in_flight = False  # quit while an operation was in flight (the process ends at once)
@@ -448,7 +449,9 @@ class RollbackConsole(App):
             gc.freeze()
 
     def _say_if_nothing_matches(self, items: list) -> None:
-        if self._listed_once or not any(isinstance(i, Relisted) and i.kind in READERS for i in items):
+        # Only once every workload kind has listed: the Rollouts' (empty) list may come before the Deployments'.
+        self._workloads_listed |= {i.kind for i in items if isinstance(i, Relisted) and i.kind in READERS}
+        if self._listed_once or self._workloads_listed != set(READERS):
             return
         self._listed_once = True
         if not self.state.workloads():
