@@ -22,10 +22,11 @@ if TYPE_CHECKING:
 DONE = {"promote": "rollout '{}' promoted", "promote_full": "rollout '{}' fully promoted",
         "resume": "rollout '{}' promoted", "abort": "rollout '{}' aborted", "retry": "rollout '{}' retried",
         "pause": "rollout '{}' paused", "restart": "rollout '{}' restarts in 0s",
-        "set_image": 'rollout "{}" image updated', "rollback": "rollout '{}' undo"}
+        "set_image": 'rollout "{}" image updated', "rollback": "rollout '{}' undo",
+        "back_to_stable": "rollout '{}' aborted"}  # the fast path's abort (its undo is a "rollback")
 VERBS = {"promote": "promoting", "promote_full": "fully promoting", "resume": "resuming", "abort": "aborting",
          "retry": "retrying", "pause": "pausing", "restart": "restarting", "set_image": "setting the image of",
-         "rollback": "undoing"}
+         "rollback": "undoing", "back_to_stable": "aborting"}
 
 
 def execute(api: client.ApiClient, op: Operation) -> Outcome:
