@@ -90,10 +90,23 @@ def test_set_image_promote_abort_retry_and_undo_from_the_console(canary):
             assert row(app).status == "Healthy" and row(app).detail == ("6/6", "w100")
             assert BACKEND in app.ledger.rolled_back
             assert not app.ledger
+            execute = app.checklist.get(runbook.EXECUTE)
+            assert execute.done
+            # The rolled-back Rollout's next update aborted: what the rollback had proven is taken back.
+            app.components_table.focus()
+            await pilot.press("g")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the image prompt")
+            app.screen.query_one(Input).value = "backend=ghcr.io/eli-maor/backend:v2.1.1"
+            await pilot.press("enter")
+            await confirm(pilot, app, BACKEND)
+            await wait_for(pilot, lambda: row(app).status == "Paused" and row(app).detail[0] == "1/6", "a canary")
+            await act(pilot, app, "X", f"kubectl argo rollouts abort {BACKEND} -n {NS}")
+            await wait_for(pilot, lambda: not execute.done, "the execute item re-opened")
+            assert execute.reopened == f"{BACKEND} aborted by hand"
 
     run(scenario())
     image = k.json("get", "ro", BACKEND, "-n", NS)["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert image == "ghcr.io/eli-maor/backend:v2.0.0"
+    assert image == "ghcr.io/eli-maor/backend:v2.1.1"
 
 
 def test_a_canary_the_analysis_aborts_shows_degraded_with_upstreams_message_and_b_goes_back(tmp_path):

@@ -101,7 +101,7 @@ def _images(obj: dict) -> tuple[str, ...]:
     return tuple(c.get("image", "") for c in pod.get("containers") or [])
 
 
-def _generation_observed(rollout: dict) -> bool:
+def generation_observed(rollout: dict) -> bool:
     """isGenerationObserved: status.observedGeneration is a string; a non-number (v0.9's hash) counts as seen."""
     observed = (rollout.get("status") or {}).get("observedGeneration")
     try:
@@ -141,7 +141,7 @@ def calculate_phase(rollout: dict) -> tuple[str, str]:
 def phase(rollout: dict) -> tuple[str, str]:
     """GetRolloutPhase: what `kubectl argo rollouts get` prints as Status and Message."""
     status = rollout.get("status") or {}
-    if not _generation_observed(rollout):
+    if not generation_observed(rollout):
         return PROGRESSING, "waiting for rollout spec update to be observed"
     if status.get("controllerPause") and not status.get("pauseConditions"):
         return PROGRESSING, "waiting for rollout to unpause"
