@@ -143,3 +143,17 @@ def test_promote_full_pause_resume_restart_and_undo(world):
     assert op.noop == f"skipped rollback (current template already matches revision {number})"
     with pytest.raises(ConsoleError, match="unable to find specified revision 99 in history"):
         adapter_for("Rollout").plan_rollback(api, NS, RO, 99)
+
+
+def test_scale_through_the_scale_subresource(world):
+    api, k = world
+    op, out = act(api, "scale", replicas=0)
+    assert op.command_line == f"kubectl scale rollout/{RO} --current-replicas=5 --replicas=0 -n {NS}"
+    assert op.risk == "high" and out.previous_replicas == 5 and out.message == f"rollout.argoproj.io/{RO} scaled"
+    wait_for("no pods", lambda: status(k).get("availableReplicas", 0) == 0 and k.json("get", "ro", RO, "-n", NS)[
+        "spec"]["replicas"] == 0)
+    stale = adapter_for("Rollout").plan(api, NS, Request("scale", REF, replicas=3))
+    act(api, "scale", replicas=5)
+    out = adapter_for("Rollout").execute(api, stale)  # planned at 0, now 5: kubectl's --current-replicas refusal
+    assert not out.ok and out.message == "Expected replicas to be 0, was 5; re-read and try again."
+    wait_for("healthy at 5", lambda: status(k).get("phase") == "Healthy" and status(k).get("availableReplicas") == 5)

@@ -1,5 +1,5 @@
 """The Argo Rollout adapter (argoproj.io/v1alpha1 Rollout): the generic concerns where they fit (undo is
-the rollback, pause, resume as promote, restart) and the plugin's own actions as KindActions (promote,
+the rollback, pause, resume as promote, restart, scale through the /scale subresource) and the plugin's own actions as KindActions (promote,
 promote --full, abort, retry, set image) plus the incident fast path back to stable.
 
 The read side (history, status) is plain Python over watched objects; plan.py and execute.py send the
@@ -161,6 +161,11 @@ class Rollout(Workload):
         from . import plan as planner
 
         return planner.plan(api, namespace, name, "restart")
+
+    def plan_scale(self, api: client.ApiClient, namespace: str, name: str, replicas: int) -> Operation:
+        from . import plan as planner
+
+        return planner.plan_scale(api, namespace, name, replicas)
 
     def plan_kind_action(self, api: client.ApiClient, namespace: str, request: Request) -> Operation:
         from . import plan as planner

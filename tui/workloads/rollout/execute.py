@@ -26,7 +26,7 @@ DONE = {"promote": "rollout '{}' promoted", "promote_full": "rollout '{}' fully 
         "back_to_stable": "rollout '{}' aborted"}  # the fast path's abort (its undo is a "rollback")
 VERBS = {"promote": "promoting", "promote_full": "fully promoting", "resume": "resuming", "abort": "aborting",
          "retry": "retrying", "pause": "pausing", "restart": "restarting", "set_image": "setting the image of",
-         "rollback": "undoing", "back_to_stable": "aborting"}
+         "rollback": "undoing", "back_to_stable": "aborting", "scale": "scaling"}
 
 
 def execute(api: client.ApiClient, op: Operation) -> Outcome:
@@ -40,6 +40,8 @@ def execute(api: client.ApiClient, op: Operation) -> Outcome:
             obj = _undo(api, op, doing)
         elif op.patch_type == "put":
             obj = _set_image(api, op, doing)
+        elif op.patch_type == "scale":
+            return _scale(api, op, doing)
         else:
             raise ConsoleError(f"{doing} failed: the plan has no request to send ({op.patch_type!r}).")
     except ConsoleError as err:
@@ -70,6 +72,28 @@ def _undo(api: client.ApiClient, op: Operation, doing: str) -> dict:
                            "canary moved on); re-read and try again.", status=409, reason="Conflict")
     return rest.patch(api, op.namespace, op.component, op.patch, doing, content_type=rest.JSON_PATCH,
                       dry_run=op.dry_run)
+
+
+def _scale(api: client.ApiClient, op: Operation, doing: str) -> Outcome:
+    """kubectl's scaler: read the Scale, check --current-replicas, write it conditionally; retry on 409."""
+    path = rest.ROLLOUTS + "/{name}/scale"
+    for _ in range(SET_IMAGE_ATTEMPTS):
+        scale = rest.request(api, "GET", path, op.namespace, doing, name=op.component)
+        current = (scale.get("spec") or {}).get("replicas", 0)
+        if op.previous_replicas is not None and current != op.previous_replicas:
+            raise ConsoleError(f"Expected replicas to be {op.previous_replicas}, was {current}; re-read and try again.")
+        body = {"metadata": {"resourceVersion": (scale.get("metadata") or {}).get("resourceVersion", "")},
+                "spec": {"replicas": op.replicas}}
+        try:
+            obj = rest.request(api, "PATCH", path, op.namespace, doing, name=op.component, body=body,
+                               content_type=rest.MERGE_PATCH, query=[("dryRun", "All")] if op.dry_run else [])
+        except ConsoleError as err:
+            if err.status == 409:
+                continue
+            raise
+        return Outcome(ok=True, message=f"{RESOURCE}/{op.component} scaled", changed=True, previous_replicas=current,
+                       object=obj)
+    raise ConsoleError(f"{RESOURCE}/{op.component} changed since you looked; re-read and try again.", status=409)
 
 
 def _set_image(api: client.ApiClient, op: Operation, doing: str) -> dict:

@@ -384,6 +384,30 @@ def plan_back_to_stable(rollout: dict, replicasets: list[dict]) -> Operation:
                                                    *op.changes]})
 
 
+def plan_scale(api: client.ApiClient, namespace: str, name: str, replicas: int) -> Operation:
+    """kubectl scale rollout/x --current-replicas=N --replicas=M, through the Rollout's /scale subresource (the
+    plugin has no scale command; the CRD's scale subresource is what kubectl and an HPA use)."""
+    _check(namespace, name)
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+        raise ConsoleError("The replicas must be a whole number greater than or equal to 0.")
+    scale = rest.request(api, "GET", rest.ROLLOUTS + "/{name}/scale", namespace,
+                         f"planning to scale {RESOURCE}/{name}", name=name)
+    current = (scale.get("spec") or {}).get("replicas", 0)
+    changes = [f"replicas {current} → {replicas}"]
+    if replicas == 0:
+        changes.append("every pod, canary and stable, is terminated: it serves nothing until scaled back")
+    else:
+        changes.append("a canary in flight keeps its weight: the controller splits the new count between canary "
+                       "and stable")
+    return Operation(
+        kind="scale", component=name, namespace=namespace, workload="Rollout",
+        summary=f"Scale {RESOURCE}/{name} from {current} to {replicas} replicas", changes=changes,
+        command=["kubectl", "scale", f"rollout/{name}", f"--current-replicas={current}", f"--replicas={replicas}",
+                 "-n", namespace],
+        risk="high" if replicas == 0 else "normal", resource_version=_meta(scale).get("resourceVersion", ""),
+        patch_type="scale", patch={"spec": {"replicas": replicas}}, replicas=replicas, previous_replicas=current)
+
+
 def plan(api: client.ApiClient, namespace: str, name: str, action: str, *, revision: int = 0, image: str = "",
          reason: str = "") -> Operation:
     """Read the Rollout (and its ReplicaSets when needed) once and plan `action` on it."""
