@@ -173,7 +173,9 @@ def key_shown(app: RollbackConsole, row: int) -> bool:
 
 
 def every_watch_listed(app: RollbackConsole) -> bool:
-    return len(app.state.watches) == 4 and all(w.live for w in app.state.watches.values())
+    from tui.app import _watched_kinds
+
+    return set(app.state.watches) >= _watched_kinds() and all(w.live for w in app.state.watches.values())
 
 
 Then = Callable[[object, RollbackConsole, Frames], Awaitable[dict]]

@@ -142,6 +142,7 @@ class RollbackConsole(App):
         self._selected: Ref | None = None
         self._listed_once = False  # the first Deployment list has arrived
         self._listed_kinds: set[str] = set()
+        self._workloads_listed: set[str] = set()  # the workload kinds whose first list has arrived
         self._frozen = False
         self._held: list = []  # the first lists, until the workloads' and their revisions' have all come
         self._held_since: float | None = None
@@ -494,7 +495,9 @@ class RollbackConsole(App):
             gc.freeze()
 
     def _say_if_nothing_matches(self, items: list) -> None:
-        if self._listed_once or not any(isinstance(i, Relisted) and i.kind in READERS for i in items):
+        # Only once every workload kind has listed: the Rollouts' (empty) list may come before the Deployments'.
+        self._workloads_listed |= {i.kind for i in items if isinstance(i, Relisted) and i.kind in READERS}
+        if self._listed_once or self._workloads_listed != set(READERS):
             return
         self._listed_once = True
         if not self.state.workloads():

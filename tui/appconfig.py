@@ -11,7 +11,7 @@ import yaml
 from .core.errors import ConsoleError
 
 NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-KINDS = ("Deployment",)
+KINDS = ("Deployment", "Rollout")
 
 
 DEFAULT_LOG_ERROR_PATTERNS = "ERROR|Traceback|panic|FATAL"

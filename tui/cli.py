@@ -255,7 +255,7 @@ def _demo(args: argparse.Namespace) -> int:
             app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
                                   read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
                                   release=_release_of(args, APP), helm=args.helm or _demo_helm(),
-                                  config=_demo_config(sandbox.kubeconfig, prometheus is not None),
+                                  config=_demo_config(sandbox.kubeconfig, prometheus is not None, args.seed),
                                   exited=_exited(sandbox), exit_on_signals=True)
             app.run()
             code = app.return_code or 0
@@ -352,7 +352,7 @@ def _demo_prometheus(binary: Path, sandbox_url: str, port: int, folder: Path | N
         return None
 
 
-def _demo_config(kubeconfig: Path, prometheus: bool = False):
+def _demo_config(kubeconfig: Path, prometheus: bool = False, seed: str = "eli-maor"):
     """The demo's checklist evidence: a smoke test (tui/demo/smoke.py) for the components with a Service;
     the demo's Prometheus through the sandbox's service proxy when it runs."""
     from kube_sandbox.seeds import APP, APP_NAMESPACE, COMPONENTS
@@ -366,7 +366,9 @@ def _demo_config(kubeconfig: Path, prometheus: bool = False):
     served = {"backend", "frontend"}  # the seed's Services
     # 15 s of wall-clock steadiness is 5 simulated minutes at the demo's default speed.
     return AppConfig(application=APP, namespace=APP_NAMESPACE, pod_health_window=15.0, components=tuple(
-        ComponentConfig("Deployment", c.deployment, smoke(c.deployment) if c.name in served else ())
+        # eli-maor-canary runs the backend as the runbook's Argo Rollout.
+        ComponentConfig("Rollout" if seed == "eli-maor-canary" and c.name == "backend" else "Deployment",
+                        c.deployment, smoke(c.deployment) if c.name in served else ())
         for c in COMPONENTS),
         # Scraped every second: rate() over 10 s reacts within seconds; health must hold for 15 s after a rollback.
         prometheus=PrometheusConfig(service=DEMO_PROMETHEUS_SERVICE, rate_window="10s", window=15.0)

@@ -45,6 +45,7 @@ class ComponentTable(KeyTable):
         self._image_width = MIN_IMAGE
         self._stale_since: float | None = None  # the watches lost their server then: rows are as of then
         self._stale_form = 0  # which of STALE_FORMS fits
+        self._detail_parts = 0  # how many parts of a row's detail (ComponentView.detail) fit
         self._odd: set[str] = set()  # image tags that differ from most components'
         for key, label in COLUMNS:
             self.add_column(label, key=key)
@@ -57,27 +58,39 @@ class ComponentTable(KeyTable):
         """Recompute the Image column's room and the odd tags; True when the rows must be redrawn."""
         views = list(self._views.values())
         odd = odd_ones(_tags(v) for v in views)
-        before = (self._image_width, self._odd, self._stale_form, self._compact_marks)
+        before = (self._image_width, self._odd, self._stale_form, self._compact_marks, self._detail_parts)
         self._odd = odd
         # Stale rows say since when, and drift and alerts follow the status word, in the longest forms that
         # leave the Image column its least width (the header names the alerts; the Helm pane the drift).
+        # A kind's detail (an Argo Rollout's step, weights, stable image) gives up its last parts first.
+        most = max((len(v.detail) for v in views), default=0)
         for compact in (False, True):
             self._compact_marks = compact
             for form in range(len(STALE_FORMS)):
                 self._stale_form = form
-                rows = [self._texts(v) for v in views]
-                other = 0
-                for n, (key, label) in enumerate(COLUMNS):
-                    if key != "image":  # every other column at its widest cell, plus the cells' padding
-                        other += max([len(label), *(len(row[n]) for row in rows)]) + 2
-                # The rest is the Image column's (its padding, and a scrollbar's column when rows overflow).
-                room = self.size.width - other - 3 if self.size.width else 60
+                for parts in range(most, -1, -1):
+                    self._detail_parts = parts
+                    room = self._room(views)
+                    if room >= MIN_IMAGE:
+                        break
                 if room >= MIN_IMAGE or self._stale_since is None:
                     break
             if room >= MIN_IMAGE:
                 break
         self._image_width = max(MIN_IMAGE, room)
-        return (self._image_width, self._odd, self._stale_form, self._compact_marks) != before
+        return (self._image_width, self._odd, self._stale_form, self._compact_marks, self._detail_parts) != before
+
+    def _room(self, views: list) -> int:
+        rows = [self._texts(v) for v in views]  # once per row, not once per row and column
+        other = 0
+        for n, (key, label) in enumerate(COLUMNS):
+            if key != "image":  # every other column at its widest cell, plus the cells' padding
+                other += max([len(label), *(len(row[n]) for row in rows)]) + 2
+        # The rest is the Image column's (its padding, and a scrollbar's column when rows overflow).
+        return self.size.width - other - 3 if self.size.width else 60
+
+    def _detail(self, view) -> str:
+        return " ".join(view.detail[:self._detail_parts])
 
     # ---- data --------------------------------------------------------------
 
@@ -101,7 +114,7 @@ class ComponentTable(KeyTable):
     def _texts(self, view) -> list[str]:
         """Each column's plain text (kubectl get deploy's READY, UP-TO-DATE, AVAILABLE; image(s) uncut)."""
         name = f"{view.name} ⚠" if self._warnings.get(view.name) else view.name
-        status = view.status
+        status = f"{view.status} {self._detail(view)}".rstrip()
         if self._stale_since is not None:
             status = STALE_FORMS[self._stale_form].format(status=status, at=clock_time(self._stale_since))
         return [kind_label(view.kind), name, f"{view.ready}/{view.desired}", str(view.updated),
@@ -137,7 +150,9 @@ class ComponentTable(KeyTable):
         ]
 
     def _status(self, view) -> Text:
-        text = Text(view.status, style=style(self.app, view.status, bold=view.status != "Complete"))
+        text = Text(view.status, style=style(self.app, view.status, bold=view.status not in ("Complete", "Healthy")))
+        if self._detail(view):  # an Argo Rollout's step, weights and stable image
+            text.append(f" {self._detail(view)}")
         for mark, meaning, alert in self._marks(view):
             # An alert from the last answer that Prometheus could not refresh is dimmed, never dropped.
             text.append(mark, style="dim" if alert and self._alerts_stale else style(self.app, meaning, bold=True))

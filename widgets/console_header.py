@@ -15,7 +15,7 @@ from tui.core.times import human_age
 
 from .style import clock_time, style
 
-SHORT = {"Deployment": "deploy", "ReplicaSet": "rs", "Pod": "pods", "Event": "events"}
+SHORT = {"Deployment": "deploy", "Rollout": "ro", "ReplicaSet": "rs", "Pod": "pods", "Event": "events"}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from textual.app import App
 # What each status word or stream severity means, in theme colours.
 MEANING = {
     "Complete": "success",
+    "Healthy": "success",  # an Argo Rollout's phase
     "Progressing": "warning",
     "Paused": "secondary",
     "Stalled": "error",

@@ -406,7 +406,7 @@ def test_a_context_that_cannot_be_used_is_said_once_and_every_watch_shows_down(t
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: sentence in app.notices, "the sentence", 20)
             assert {kind for kind, w in app.state.watches.items() if not w.live} == {
-                "Deployment", "ReplicaSet", "Pod", "Event"}
+                "Deployment", "Rollout", "ReplicaSet", "Pod", "Event"}
             assert list(app.notices).count(sentence) == 1
 
     run(scenario())

@@ -20,6 +20,7 @@ from ..core import checklist as runbook
 from ..core import evidence
 from ..core.errors import ConsoleError, one_line
 from ..core.evidence import Verdict
+from ..core.rollout import generation_observed
 from ..core.state import ERROR, INFO, SUCCESS, WARNING
 from ..core.workload import Ref
 from ..incident import runner
@@ -88,6 +89,15 @@ class ChecklistKeeper:
     def _view(self, component: str):
         ref = self._ref(component)
         return self.console.state.component(ref) if ref is not None else None
+
+    def _failed(self, component: str) -> str:
+        """Why the component's update failed, as its kind says it; "" until the controller has seen its
+        latest spec (right after a rollback the old failure is still in the status)."""
+        ref = self._ref(component)
+        d = self.console.state.obj(ref) if ref is not None else None
+        if d is None or not generation_observed(d):
+            return ""
+        return self.console.state.readers[ref.kind].failed(d)
 
     def _pods(self, component: str) -> list[dict]:
         ref = self._ref(component)
@@ -209,8 +219,7 @@ class ChecklistKeeper:
         d = self.console.state.obj(ref) if ref is not None else None
         if ref is None or d is None:
             return False
-        observed = (d.get("status") or {}).get("observedGeneration", 0) >= d["metadata"].get("generation", 0)
-        return observed and self.console.state.readers[ref.kind].rollout_status(d).done
+        return self.console.state.readers[ref.kind].rollout_status(d).done
 
     def lines(self, lines) -> None:
         """Stream lines: a rolled-back component's rollout reporting success proves the monitoring."""
@@ -240,15 +249,18 @@ class ChecklistKeeper:
         for component in self.console.ledger.rolled_back - self.rolled_out - set(self._confirmed_at):
             # Rolled back before this console started (a resumed incident): its rollout finished unseen.
             view = self._view(component)
-            if view is not None and view.status == "Complete":
+            if view is not None and view.status in ("Complete", "Healthy"):
                 self.rolled_out.add(component)
         for component in sorted(self.console.ledger.rolled_back):
             # A rolled-back component that stalls, or whose pods crash-loop, takes back what it had proven.
             view = self._view(component)
             if view is None:
                 continue
+            failed = self._failed(component)
             if view.status == "Stalled":
                 self.rollback_failed(component, f"{component} stalled (its rollout makes no progress)")
+            elif failed:  # an Argo Rollout's update aborted (by its analysis) after the rollback
+                self.rollback_failed(component, f"{component} {failed}")
             else:
                 crash = evidence.crash_looping(component, self._pods(component), view.images)
                 if crash:

@@ -83,7 +83,19 @@ class OperationsController:
         if ref is None:
             return
         declared = next(a for a in adapter_for(ref.kind).kind_actions if a.action == action)
-        self._plan(Request(action, ref, verb=declared.verb))
+        if not declared.asks:
+            self._plan(Request(action, ref, verb=declared.verb))
+            return
+
+        def valid(text: str) -> str | None:
+            return None if text.strip() else "Give an answer, or press Escape."
+
+        def answered(text: str | None) -> None:
+            if text is not None:
+                self._plan(Request(action, ref, verb=declared.verb, argument=text.strip()))
+
+        self.console.ask(PromptScreen(f"{declared.verb.capitalize()} {ref.name}", declared.asks, "",
+                                      declared.placeholder, valid), answered)
 
     def diff(self) -> None:
         name = self.console.selected
@@ -307,13 +319,14 @@ class OperationsController:
                 self.console.ledger.remembered_replicas[request.component] = before
         if message.ok:
             self._finish(request, True, message.message, severity=SUCCESS)
-            if request.action == "rollback":
+            if request.action == "rollback" or (op is not None and op.kind == "rollback" and outcome is not None
+                                                and outcome.changed):
                 self.console.ledger.rolled_back.add(request.component.name)
                 self.console.evidence.rollback_succeeded(request.component.name, op.command_line if op is not None else "")
         else:
             prefix = "" if message.planning else "Failed: "
             self._finish(request, False, prefix + message.message, severity=ERROR)
-            if request.action == "rollback" and not message.planning:
+            if (request.action == "rollback" or (op is not None and op.kind == "rollback")) and not message.planning:
                 self.console.evidence.rollback_failed(request.component.name, f"the rollback failed: {message.message}")
 
     def _finish(self, request: Request, ok: bool, text: str, severity: str, quiet: bool = False) -> None:

@@ -116,8 +116,9 @@ class PlanController:
 
     def warnings(self) -> dict[str, list]:
         state = self.console.state
-        # The runbook's readiness tables are about Deployments; other kinds have their own rules (not yet).
-        deployments = {ref.name: obj for ref, obj in state.workload_objects().items() if ref.kind == "Deployment"}
+        # The runbook's tables are about Deployments; an Argo Rollout is held to its "Using Argo Rollouts".
+        objects = state.workload_objects()
+        deployments = {ref.name: obj for ref, obj in objects.items() if ref.kind == "Deployment"}
         found = {}
         for name, deployment in deployments.items():
             owned = state.owned_of(Ref("Deployment", name))
@@ -128,6 +129,9 @@ class PlanController:
             found[name] = checked[1]
         for gone in set(self._checked) - set(deployments):
             del self._checked[gone]
+        for ref, rollout in objects.items():
+            if ref.kind == "Rollout":  # a handful at most, and its check reads only its spec
+                found[ref.name] = found.get(ref.name, []) + readiness.check_rollout(rollout)
         return found
 
     def refresh_marks(self) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import yaml
 
+from .rollout import summarize
 from .times import parse_rfc3339
 
 
@@ -58,11 +59,13 @@ def describe(obj: dict, events: Iterable[dict], now: float) -> list[str]:
         f"Replicas:               {spec.get('replicas', 1)} desired | {status.get('updatedReplicas', 0)} updated | "
         f"{status.get('replicas', 0)} total | {status.get('availableReplicas', 0)} available | "
         f"{status.get('unavailableReplicas', 0)} unavailable",
-        f"StrategyType:           {strategy.get('type', 'RollingUpdate')}",
+        f"StrategyType:           {_strategy_type(obj)}",
         f"MinReadySeconds:        {spec.get('minReadySeconds', 0)}",
     ]
     rolling = strategy.get("rollingUpdate")
-    if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+    if obj.get("kind") == "Rollout" or "canary" in strategy or "blueGreen" in strategy:
+        lines += _rollout_lines(obj)
+    elif strategy.get("type", "RollingUpdate") == "RollingUpdate":
         rolling = rolling or {}
         lines.append(f"RollingUpdateStrategy:  {rolling.get('maxUnavailable', '25%')} max unavailable, "
                      f"{rolling.get('maxSurge', '25%')} max surge")
@@ -96,6 +99,38 @@ def describe(obj: dict, events: Iterable[dict], now: float) -> list[str]:
         source = (e.get("source") or {}).get("component") or e.get("reportingComponent") or ""
         lines.append(f"  {e.get('type', ''):<8} {e.get('reason', ''):<18} {age:<6} {source:<22} "
                      f"{(e.get('message') or '').strip()}")
+    return lines
+
+
+def _flow(value) -> str:
+    """A step's value as YAML's flow style writes it: {duration: 2m}."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _strategy_type(obj: dict) -> str:
+    strategy = (obj.get("spec") or {}).get("strategy") or {}
+    if "canary" in strategy:
+        return "Canary"
+    if "blueGreen" in strategy:
+        return "BlueGreen"
+    return strategy.get("type", "RollingUpdate")
+
+
+def _rollout_lines(obj: dict) -> list[str]:
+    """An Argo Rollout's status as the plugin's `get rollout` header says it: phase, message, step, weights."""
+    s = summarize(obj, [])
+    lines = [f"Status:                 {s.phase}" + (f" ({s.message})" if s.message else "")]
+    if s.step_text:
+        lines.append(f"Step:                   {s.step_text}")
+    if s.strategy == "Canary":
+        lines.append(f"SetWeight:              {s.set_weight}")
+        canary = ((obj.get("spec") or {}).get("strategy") or {}).get("canary") or {}
+        for n, step in enumerate(canary.get("steps") or []):
+            mark = "→" if n == s.step else " "
+            text = ", ".join(f"{k}: {_flow(v)}" for k, v in step.items())
+            lines.append(f"  {mark} {n}: {text}")
     return lines
 
 

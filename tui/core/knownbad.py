@@ -20,6 +20,7 @@ from .workload import Ref, Revision
 CRASH_REASONS = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",
                  "CreateContainerError", "RunContainerError", "InvalidImageName")
 HASH_LABEL = "pod-template-hash"
+HASH_LABELS = (HASH_LABEL, "rollouts-pod-template-hash")  # a Deployment's pods, an Argo Rollout's
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,10 @@ class KnownBad:
         for ref, items in failed.items():
             self._failed.setdefault(ref, []).extend(items)
 
-    def observe(self, ref: Ref, revisions: list[Revision], stalled: bool, pods: list[dict], now: float) -> None:
+    def observe(self, ref: Ref, revisions: list[Revision], stalled: bool, pods: list[dict], now: float,
+                failed: str = "") -> None:
         """Evidence from one reading of a workload: its revisions (oldest first), whether its rollout
-        gave up, and its pods."""
+        gave up, its pods, and why its update failed as the kind says it (an Argo Rollout's abort)."""
         newest = next((r for r in reversed(revisions) if r.current), None)
         if newest is None:
             return
@@ -105,11 +107,15 @@ class KnownBad:
         if stalled:
             self.note(ref, newest.replicaset, "deadline", "hit ProgressDeadlineExceeded while it was the newest",
                       now)
-        by_hash = {(r.template.get("metadata") or {}).get("labels", {}).get(HASH_LABEL): r.replicaset
-                   for r in revisions}
+        if failed:
+            self.note(ref, newest.replicaset, "failed", failed, now)
+        by_hash = {(r.template.get("metadata") or {}).get("labels", {}).get(label): r.replicaset
+                   for r in revisions for label in HASH_LABELS}
+        by_hash.pop(None, None)
         for pod in pods:
             reason = _crashing(pod)
-            owned = by_hash.get(((pod.get("metadata") or {}).get("labels") or {}).get(HASH_LABEL))
+            labels = (pod.get("metadata") or {}).get("labels") or {}
+            owned = next((by_hash[labels[k]] for k in HASH_LABELS if labels.get(k) in by_hash), None)
             if reason and owned:
                 self.note(ref, owned, reason, f"pod {pod['metadata'].get('name', '')} {reason}", now)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from .names import HELM_RELEASE_ANNOTATION
 from .readiness import ROLES, role_of
+from .rollout import timed_pause
 from .workload import Ref, WorkloadReader
 
 KUBECTL, HELM = "kubectl", "helm"
@@ -60,6 +61,8 @@ class Step:
         if self.kind == HELM:
             waits = ["--wait", "--timeout", self.wait] if self.wait else []
             return ["helm", "rollback", self.name, str(self.target), *waits, "-n", namespace]
+        if self.workload == "Rollout":  # the Argo Rollouts plugin's undo (tui/workloads/rollout/plan.py)
+            return ["kubectl", "argo", "rollouts", "undo", self.name, f"--to-revision={self.target}", "-n", namespace]
         return ["kubectl", "rollout", "undo", f"{self.workload.lower()}/{self.name}", f"--to-revision={self.target}",
                 "-n", namespace]
 
@@ -343,10 +346,14 @@ class PlanExecutor:
             self.sleep(self.poll)
 
 
-def status_of(reader: WorkloadReader, obj: dict) -> tuple[str, bool, bool, tuple]:
-    """rollout_status plus what counts as progress (the replica counts and the revision)."""
+def status_of(reader: WorkloadReader, obj: dict, clock: Callable[[], float] = time.monotonic
+              ) -> tuple[str, bool, bool, tuple]:
+    """rollout_status plus what counts as progress (the replica counts and the revision; an Argo Rollout's
+    step). A canary waiting out a timed pause step is on schedule, never stalled: its key moves with the clock."""
     message, done, error = reader.rollout_status(obj)
     status = obj.get("status") or {}
     key = (status.get("updatedReplicas", 0), status.get("readyReplicas", 0), status.get("availableReplicas", 0),
-           status.get("replicas", 0), status.get("observedGeneration", 0))
+           status.get("replicas", 0), status.get("observedGeneration", 0), status.get("currentStepIndex"))
+    if timed_pause(obj):
+        key += (clock(),)
     return message, done, error, key

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .names import CHANGE_CAUSE, REVISION
+from .rollout import canary_spec
 
 RECENT_REVISIONS = 3  # change-cause is checked on this many newest revisions
 DEFAULT_HISTORY = 10  # Kubernetes' default revisionHistoryLimit, and the runbook's
@@ -163,7 +164,79 @@ def check(deployment: dict, replicasets: list[dict] = (), pdbs: list[dict] | Non
     return out
 
 
-def check_all(deployments: dict[str, dict], replicasets_of, pdbs: list[dict] | None = None
-              ) -> dict[str, list[Warning_]]:
-    """Warnings per component name; `replicasets_of(name)` gives each Deployment's ReplicaSets."""
-    return {name: check(d, list(replicasets_of(name)), pdbs) for name, d in deployments.items()}
+def check_all(deployments: dict[str, dict], replicasets_of, pdbs: list[dict] | None = None,
+              rollouts: dict[str, dict] | None = None) -> dict[str, list[Warning_]]:
+    """Warnings per component name; `replicasets_of(name)` gives each Deployment's ReplicaSets; `rollouts`
+    are the Argo Rollouts (checked against the runbook's "Using Argo Rollouts")."""
+    found = {name: check(d, list(replicasets_of(name)), pdbs) for name, d in deployments.items()}
+    for name, ro in (rollouts or {}).items():
+        found[name] = found.get(name, []) + check_rollout(ro)
+    return found
+
+
+# ---- Argo Rollouts: the runbook's "Automated Rollback" / "Using Argo Rollouts (Advanced)" --------------
+
+RUNBOOK_STEPS = ({"setWeight": 20}, {"pause": {"duration": "2m"}}, {"setWeight": 50}, {"pause": {"duration": "2m"}},
+                 {"setWeight": 80}, {"pause": {"duration": "2m"}})
+RUNBOOK_ANALYSIS = "success-rate"
+RUNBOOK_STARTING_STEP = 2
+
+
+def _step_text(step: dict) -> str:
+    if "setWeight" in step:
+        return f"setWeight {step['setWeight']}"
+    if "pause" in step:
+        duration = (step.get("pause") or {}).get("duration")
+        return f"pause {duration}" if duration is not None else "pause (until promoted)"
+    return next(iter(step), "?")
+
+
+def _same_step(have: dict, want: dict) -> bool:
+    if "pause" in want:
+        duration = str((have.get("pause") or {}).get("duration", "")) if isinstance(have.get("pause"), dict) else ""
+        return "pause" in have and duration in (want["pause"]["duration"], "120s", "120")
+    return have == want
+
+
+def check_rollout(rollout: dict) -> list[Warning_]:
+    """The readiness warnings of one Argo Rollout: canary steps 20/50/80 with 2m pauses, background analysis
+    `success-rate` from step 2 with its service-name, and revisionHistoryLimit (the runbook's 10)."""
+    name = (rollout.get("metadata") or {}).get("name", "")
+    spec = _spec(rollout)
+    out: list[Warning_] = []
+
+    def warn(rule: str, text: str) -> None:
+        out.append(Warning_(name, rule, text))
+
+    canary = canary_spec(rollout)
+    if canary is None:
+        warn("strategy", f"{name} is not a canary Rollout; the runbook's is spec.strategy.canary with steps "
+                         "20/50/80 and an analysis that aborts a bad release.")
+        return out
+    steps = list(canary.get("steps") or [])
+    if len(steps) != len(RUNBOOK_STEPS) or not all(_same_step(h, w) for h, w in zip(steps, RUNBOOK_STEPS)):
+        have = ", ".join(_step_text(s) for s in steps) or "none"
+        want = ", ".join(_step_text(s) for s in RUNBOOK_STEPS)
+        warn("steps", f"canary steps are {have}; the runbook's are {want}: change spec.strategy.canary.steps.")
+    analysis = canary.get("analysis") or {}
+    templates = [t.get("templateName") for t in analysis.get("templates") or []]
+    if RUNBOOK_ANALYSIS not in templates:
+        warn("analysis", f"no background analysis with the {RUNBOOK_ANALYSIS} template, so a bad canary is not "
+                         "aborted by itself; add spec.strategy.canary.analysis.templates: "
+                         f"[{{templateName: {RUNBOOK_ANALYSIS}}}].")
+    else:
+        starting = analysis.get("startingStep", 0)
+        if starting != RUNBOOK_STARTING_STEP:
+            warn("analysis", f"the analysis starts at step {starting}; the runbook's startingStep is "
+                             f"{RUNBOOK_STARTING_STEP} (at setWeight 50): set spec.strategy.canary.analysis."
+                             f"startingStep: {RUNBOOK_STARTING_STEP}.")
+        args = {a.get("name"): a.get("value") for a in analysis.get("args") or []}
+        if args.get("service-name") != name:
+            warn("analysis", f"the analysis's service-name arg is {args.get('service-name')!r}, so it measures "
+                             f"another service; set it to {name!r}.")
+    history = spec.get("revisionHistoryLimit", DEFAULT_HISTORY)
+    if history < DEFAULT_HISTORY:
+        warn("history", f"revisionHistoryLimit is {history}, below the runbook's {DEFAULT_HISTORY}"
+                        + (f", so {name} has no old revision to undo to" if history == 0 else "")
+                        + f"; set spec.revisionHistoryLimit to {DEFAULT_HISTORY}.")
+    return out

@@ -35,6 +35,7 @@ class Request:
     replicas: int | None = None  # scale
     serving: bool | None = None  # divert_traffic
     change_cause: str = ""  # annotate
+    argument: str = ""  # a kind-specific action's answer to its question (set image: "CONTAINER=IMAGE")
     verb: str = ""  # a kind-specific action's "-ing" word; the generic ones are in DOING
     id: str = field(default_factory=operation_id, compare=False)  # its command and outcome entries carry it
 

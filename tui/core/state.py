@@ -64,6 +64,9 @@ class ComponentView:
     status: str
     paused: bool
     drift: tuple[Drift, ...] = ()  # how it differs from its Helm release's deployed manifest
+    detail: tuple[str, ...] = ()  # what follows the status word, most telling first (an Argo Rollout's step,
+    # set/actual weight, stable image): a narrow table drops the last parts
+    message: str = ""  # the kind's own status message (an Argo Rollout's, as upstream's get prints it)
 
     @property
     def ref(self) -> Ref:
@@ -162,7 +165,7 @@ class ClusterState:
                 continue
             reader = self.readers[ref.kind]
             self.knownbad.observe(ref, reader.revisions(d, self.owned_of(ref)), reader.stalled(d), self.pods_of(ref),
-                                  now)
+                                  now, failed=reader.failed(d))
 
     def _health(self, item: Health) -> None:
         before = self.watches.get(item.kind)
@@ -315,6 +318,11 @@ class ClusterState:
             return None
         reader = self.readers[ref.kind]
         counts = reader.replicas(d)
+        # A kind with its own status vocabulary (an Argo Rollout's phase) says it; else the generic word.
+        status, detail, message = reader.status_detail(d, self.owned_of(ref)) or (
+            self._status_word(ref, reader, d), (), "")
+        if counts.desired == 0:
+            status = "Scaled down"
         return ComponentView(
             kind=ref.kind,
             name=ref.name,
@@ -324,9 +332,11 @@ class ClusterState:
             available=counts.available,
             revision=reader.revision(d),
             images=tuple(_images((d.get("spec") or {}).get("template") or {})),
-            status=self._status_word(ref, reader, d),
+            status=status,
             paused=reader.paused(d),
             drift=tuple(drift(d, self.charted[ref].doc)) if ref in self.charted else (),
+            detail=detail,
+            message=message,
         )
 
     def _status_word(self, ref: Ref, reader: WorkloadReader, d: dict) -> str:

@@ -86,3 +86,14 @@ class WorkloadReader(Protocol):
     def stalled(self, obj: dict) -> bool:
         """The rollout gave up (ProgressDeadlineExceeded for a Deployment)."""
         ...
+
+    def failed(self, obj: dict) -> str:
+        """Why the current revision's update failed, as the kind says it ("" when it did not): an Argo
+        Rollout aborted by its analysis. Known-bad evidence against that revision."""
+        ...
+
+    def status_detail(self, obj: dict, owned: list[dict]) -> tuple[str, tuple[str, ...], str] | None:
+        """A kind's own status for its row: (word, what follows it in parts, most telling first, its message);
+        None: the console's generic
+        word (Complete, Progressing, Paused, Stalled, Degraded). An Argo Rollout says upstream's phase."""
+        ...

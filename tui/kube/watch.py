@@ -29,6 +29,7 @@ LIST_PAGE = 500  # objects per list request (kubectl's --chunk-size, client-go's
 WATCH_SECONDS = 60  # a watch request's server-side timeout; the watcher then resumes from its resourceVersion
 # A server back after an outage is seen within a few seconds; a retry every 3 s costs a down server nothing.
 BACKOFF_START, BACKOFF_MAX = 0.5, 3.0
+ABSENT_RECHECK = 60.0  # an optional kind the server does not serve (no CRD) is asked for again this often
 
 
 @dataclass
@@ -42,6 +43,9 @@ class Source:
     # Turns each object into what the UI wants (e.g. decodes Helm's release Secrets), on the watcher's
     # thread so the UI loop never does that work; None passes objects through.
     transform: Callable[[dict], object] | None = None
+    # A kind from a CRD that a cluster may not have (Argo Rollouts): a 404 lists nothing and stays live,
+    # rechecked now and then, instead of a watch shown as down forever.
+    optional: bool = False
 
 
 def namespaced_sources(api: client.ApiClient, namespace: str, label_selector: str = "",
@@ -51,7 +55,9 @@ def namespaced_sources(api: client.ApiClient, namespace: str, label_selector: st
     from .collection import Collection
 
     selected = {"label_selector": label_selector} if label_selector else {}
-    sources = [source for adapter in workloads for source in adapter.sources(api, namespace, dict(selected))]
+    sources: list[Source] = []
+    for adapter in workloads:  # a kind two adapters need (ReplicaSets) is watched once
+        sources += [s for s in adapter.sources(api, namespace, dict(selected)) if s.kind not in {o.kind for o in sources}]
     return sources + [
         Source("Pod", Collection(api, "/api/v1/namespaces/{namespace}/pods"), (namespace,), dict(selected)),
         # Events carry no app labels: all of the namespace's, matched to components by the state.
@@ -76,6 +82,12 @@ class Watcher(threading.Thread):
             except ApiException as exc:
                 if exc.status == 410:
                     continue  # expired: relist at once, nothing is down
+                if exc.status == 404 and self.source.optional:
+                    self.hub.put(Relisted(self.source.kind, ()))
+                    self.hub.health(self.source.kind, True)
+                    if self.hub.stopped.wait(ABSENT_RECHECK):
+                        return
+                    continue
                 self._down(from_api_exception(exc, f"watching {self.source.kind}s").message)
             except (urllib3.exceptions.HTTPError, OSError, ValueError):
                 self._down(_unreachable(self.hub.server))

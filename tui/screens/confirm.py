@@ -129,7 +129,8 @@ class ConfirmScreen(Dialog[Confirmation | None]):
                 yield Button("Cancel", id="cancel", compact=True)
 
     def _reason_placeholder(self) -> str:
-        if self.operation.kind == "rollback":
+        if self.operation.kind == "rollback" and self.operation.workload == "Deployment":
+            # The plugin's undo records no change-cause: a Rollout's reason goes to the stream and timeline.
             return f"kept as change-cause \"Rollback to revision {self.operation.revision}: …\""
         if self.operation.kind == "plan":
             return "kept as each kubectl step's change-cause"

@@ -30,6 +30,8 @@ class KindAction:
     key: str  # the key that starts it on a component of this kind
     description: str  # for help and the palette
     verb: str  # "promoting": said while it runs
+    asks: str = ""  # a question whose answer the action takes (set image: "CONTAINER=IMAGE"); "" asks nothing
+    placeholder: str = ""
 
 
 @runtime_checkable
@@ -110,6 +112,7 @@ class Workload:
         return self.plan_kind_action(api, namespace, request)
 
     def plan_kind_action(self, api: client.ApiClient, namespace: str, request: Request) -> Operation:
+        """A kind-specific action (a KindAction's `action`); `request.argument` is the answer to its `asks`."""
         raise ConsoleError(f"{request.action} is not an action of {self.kind}.")
 
     def sources(self, api: client.ApiClient, namespace: str, selected: dict) -> list:

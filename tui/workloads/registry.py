@@ -10,8 +10,9 @@ from ..core.errors import ConsoleError
 from ..core.workload import WorkloadReader
 from .base import Workload
 from .deployment import Deployment
+from .rollout import Rollout
 
-ADAPTERS: dict[str, Workload] = {adapter.kind: adapter for adapter in (Deployment(),)}
+ADAPTERS: dict[str, Workload] = {adapter.kind: adapter for adapter in (Deployment(), Rollout())}
 READERS: dict[str, WorkloadReader] = {kind: adapter.reader for kind, adapter in ADAPTERS.items()}
 
 

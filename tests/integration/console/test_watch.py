@@ -45,7 +45,7 @@ def test_lists_then_streams_changes(tmp_path):
         target = connect(sb.kubeconfig)
         hub = WatchHub(target.server)
         hub.start(namespaced_sources(target.api, NS, "app=eli-maor", ADAPTERS.values()))
-        items = collect(hub, lambda seen: live_kinds(seen) == {"Deployment", "ReplicaSet", "Pod", "Event"})
+        items = collect(hub, lambda seen: live_kinds(seen) == {"Deployment", "Rollout", "ReplicaSet", "Pod", "Event"})
         listed = {i.kind: i for i in items if isinstance(i, Relisted)}
         assert sorted(o["metadata"]["name"] for o in listed["Deployment"].objects) == [
             "eli-maor-backend", "eli-maor-beat", "eli-maor-frontend", "eli-maor-worker"]
@@ -69,7 +69,7 @@ def test_a_lost_server_is_stale_with_a_sentence_then_comes_back(tmp_path):
         target = connect(sb.kubeconfig, namespace="default")
         hub = WatchHub(target.server)
         hub.start(namespaced_sources(target.api, "default", workloads=ADAPTERS.values()))
-        collect(hub, lambda seen: len(live_kinds(seen)) == 4)
+        collect(hub, lambda seen: len(live_kinds(seen)) == 5)
         assert sb.stop() == 0
         items = collect(hub, lambda seen: any(isinstance(i, Health) and not i.live and "Cannot reach" in i.error
                                               for i in seen))
@@ -77,8 +77,9 @@ def test_a_lost_server_is_stale_with_a_sentence_then_comes_back(tmp_path):
         assert down.error.endswith(".") and "Traceback" not in down.error and target.server in down.error
         # The same address answers again: every watcher relists and is live once more.
         again = SandboxProcess.start(tmp_path / "kubeconfig2", "empty", 1.0, "--port", port)
-        items = collect(hub, lambda seen: len(live_kinds(seen)) == 4, timeout=60)
-        assert {i.kind for i in items if isinstance(i, Relisted)} == {"Deployment", "ReplicaSet", "Pod", "Event"}
+        items = collect(hub, lambda seen: len(live_kinds(seen)) == 5, timeout=60)
+        assert {i.kind for i in items if isinstance(i, Relisted)} == {"Deployment", "Rollout", "ReplicaSet", "Pod",
+                                                                    "Event"}
     finally:
         if hub:
             hub.stop()
@@ -150,4 +151,29 @@ def test_a_collection_lists_what_the_generated_client_lists(tmp_path):
         with pytest.raises(TypeError, match="pretty"):
             pods(NS, pretty="true")
     finally:
+        assert sb.stop() == 0
+
+
+def test_an_optional_kind_the_server_does_not_serve_lists_nothing_and_stays_live(tmp_path):
+    """A cluster without the Argo Rollouts CRD: the Rollout watch is not shown down for ever."""
+    from tui.kube.collection import Collection
+
+    sb = start_sandbox(tmp_path, "empty", 1.0)
+    hub = None
+    try:
+        target = connect(sb.kubeconfig, namespace="default")
+        hub = WatchHub(target.server)
+        absent = "/apis/nothere.example.io/v1/namespaces/{namespace}/widgets"
+        hub.start([Source("Widget", Collection(target.api, absent), ("default",), optional=True),
+                   Source("Gadget", Collection(target.api, absent), ("default",))])
+        items = collect(hub, lambda seen: any(isinstance(i, Health) and i.kind == "Gadget" and not i.live
+                                              for i in seen) and "Widget" in live_kinds(seen))
+        assert next(i.objects for i in items if isinstance(i, Relisted) and i.kind == "Widget") == ()
+        assert [i.error for i in items if isinstance(i, Health) and i.kind == "Widget" and not i.live] == ["connecting"]
+        # Sources two adapters both want (ReplicaSets) are watched once.
+        kinds = [s.kind for s in namespaced_sources(target.api, "default", workloads=ADAPTERS.values())]
+        assert kinds == ["Deployment", "ReplicaSet", "Rollout", "Pod", "Event"]
+    finally:
+        if hub:
+            hub.stop()
         assert sb.stop() == 0

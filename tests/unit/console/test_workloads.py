@@ -74,7 +74,7 @@ def test_the_registry_knows_deployments_and_says_what_it_does_not_know():
     assert not adapter.supports("promote")
     with pytest.raises(ConsoleError) as err:
         adapter_for("CronJob")
-    assert err.value.message == "The console has no adapter for CronJob (it knows Deployment)."
+    assert err.value.message == "The console has no adapter for CronJob (it knows Deployment, Rollout)."
 
 
 class _Canary(Workload):
@@ -103,9 +103,11 @@ def test_capabilities_come_from_the_protocols_a_kind_implements():
 def test_the_key_table_learns_kind_specific_actions_from_the_adapters(monkeypatch):
     from tui.screens.console import kind_keys
 
-    assert kind_keys() == []  # Deployments have only the generic actions
+    # Deployments have only the generic actions; an Argo Rollout adds the plugin's.
+    assert [k.key for k in kind_keys()] == ["P", "F", "X", "R", "g", "b"]
+    assert all("Rollouts only" in k.help for k in kind_keys())
     monkeypatch.setitem(registry.ADAPTERS, "Canary", _Canary())
-    [key] = kind_keys()
+    [key] = [k for k in kind_keys() if "Canarys only" in k.help]
     assert (key.key, key.action, key.command) == ("P", "kind_action('promote')", "promote the canary to stable")
     assert "Canarys only" in key.help
 
@@ -137,6 +139,12 @@ class _CanaryReader:
 
     def stalled(self, obj):
         return False
+
+    def status_detail(self, obj, owned):
+        return None
+
+    def failed(self, obj):
+        return ""
 
 
 def _obj(kind: str, name: str, owner: tuple[str, str] | None = None) -> dict:

@@ -46,6 +46,12 @@ class DeploymentReader:
         return any(c.get("type") == "Progressing" and c.get("reason") == TIMED_OUT_REASON
                    for c in (obj.get("status") or {}).get("conditions") or [])
 
+    def failed(self, obj: dict) -> str:
+        return ""  # a Deployment's failure is its progress deadline (`stalled`)
+
+    def status_detail(self, obj: dict, owned: list[dict]) -> None:
+        return None  # the console's generic words are kubectl's view of a Deployment
+
 
 class Deployment(Workload):
     kind = "Deployment"

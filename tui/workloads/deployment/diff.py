@@ -8,9 +8,17 @@ import yaml
 
 from .history import without_hash
 
+ROLLOUT_HASH_LABEL = "rollouts-pod-template-hash"  # an Argo Rollout's ReplicaSets carry this one instead
+
 
 def _template_yaml(template: dict | None) -> list[str]:
-    text = yaml.safe_dump(without_hash(template), sort_keys=True, default_flow_style=False, allow_unicode=True)
+    plain = without_hash(template)
+    labels = (plain.get("metadata") or {}).get("labels")
+    if isinstance(labels, dict) and ROLLOUT_HASH_LABEL in labels:
+        labels.pop(ROLLOUT_HASH_LABEL)
+        if not labels:
+            del plain["metadata"]["labels"]
+    text = yaml.safe_dump(plain, sort_keys=True, default_flow_style=False, allow_unicode=True)
     return text.splitlines(keepends=True)
 
 
