@@ -209,8 +209,9 @@ def downgrade_target(schema: Schema, step: str) -> str:
 def mask_url(url: str) -> str:
     """A database URL with its password replaced by ***, for the screen and the audit log."""
     scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
+    authority, slash, path = rest.partition("/")
+    if not sep or "@" not in authority:
         return url
-    userinfo, at, host = rest.partition("@")
+    userinfo, _, host = authority.rpartition("@")  # a password may hold @; the host never does
     user, colon, _ = userinfo.partition(":")
-    return f"{scheme}://{user}{':***' if colon else ''}@{host}"
+    return f"{scheme}://{user}{':***' if colon else ''}@{host}{slash}{path}"

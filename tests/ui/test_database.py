@@ -1,0 +1,136 @@
+"""The Database view (D) on a real SQLite database migrated by the real `alembic` command.
+
+The console is offline (the fixed state: its revisions' image tags map to the demo's heads); the
+database is real, and what the console did is checked with `alembic current`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from textual.widgets import Input
+
+from tests.support.database import CURRENCY, INDEX, INI, ORDERS, RENAME, VERSIONS, alembic, upgraded
+from tests.support.fixtures import fixed_app
+from tests.support.pilot import run, wait_for
+from tui.appconfig import AppConfig, DatabaseConfig
+from tui.core import checklist as runbook
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.database import DatabaseScreen
+from widgets.database_panel import DatabasePanel
+
+pytestmark = [pytest.mark.offline, pytest.mark.timeout(120)]
+SIZE = (150, 50)
+
+
+def app_on(url: str, tmp_path, **database):
+    config = AppConfig(database=DatabaseConfig(alembic_ini=str(INI), url=url, versions=tuple(VERSIONS.items()),
+                                               backup_dir=str(tmp_path / "backups"), **database))
+    return fixed_app(config=config)
+
+
+def panel_text(app) -> str:
+    return str(app.screen.query_one(DatabasePanel).render())
+
+
+async def open_view(pilot, app):
+    await pilot.press("D")
+    await wait_for(pilot, lambda: isinstance(app.screen, DatabaseScreen), "the Database view")
+    await wait_for(pilot, lambda: app.database.schema is not None or app.database.error, "the database read")
+    await pilot.pause()
+
+
+def test_view_shows_alembic_and_the_verdict_then_downgrades(tmp_path):
+    url = upgraded(f"sqlite:///{tmp_path / 'eli.db'}")
+    app = app_on(url, tmp_path)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await open_view(pilot, app)
+            schema = app.database.schema
+            # The differential: what the console read is what `alembic` prints.
+            assert schema.current == tuple(alembic(url, "current").stdout.split()[:1])
+            assert list(schema.heads) == [alembic(url, "heads").stdout.split()[0]]
+            text = panel_text(app)
+            assert f"● {RENAME}" in text and "✗ incompatible" in text
+            # backend revision 1 (v1.9.0) is where the cursor starts? choose it explicitly.
+            screen = app.screen
+            rows = screen.rows
+            screen.selected = next(n for n, r in enumerate(rows) if r.component == "eli-maor-backend"
+                                   and r.revision == 1)
+            screen.repaint()
+            await pilot.pause()
+            text = panel_text(app)
+            assert f"downgrade to {CURRENCY} needed" in text
+            assert f"{RENAME} (rename accounts.name to display_name (v2.0.0, contract)) is not backward" in text
+            await pilot.press("d")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the downgrade confirmation")
+            confirm = app.screen
+            assert "ALTER TABLE accounts RENAME COLUMN display_name TO name" in str(
+                confirm.query_one("#sql").render())
+            assert confirm.operation.command_line == f"alembic -c {INI} downgrade {CURRENCY}"
+            assert confirm.guard == "database"  # the fixed state is production
+            confirm.query_one("#guard", Input).value = "database"
+            confirm.action_confirm()
+            await wait_for(pilot, lambda: not app.ledger, "the downgrade's outcome", timeout=30)
+            await wait_for(pilot, lambda: not app.database.reading, "the database read again")
+            assert app.database.outcome.startswith(f"Downgraded the database to {CURRENCY}."), app.database.outcome
+            texts = [line.text for line in app.state.log]
+            assert any(f"Running downgrade {RENAME} -> {CURRENCY}" in t for t in texts), texts[-5:]
+            assert any(t.startswith("backup: ") for t in texts)
+            assert app.database.schema.current == (CURRENCY,)
+
+    run(scenario())
+    assert alembic(url, "current").stdout.split()[0] == CURRENCY
+    backups = list((tmp_path / "backups").iterdir())
+    assert len(backups) == 1
+    with sqlite3.connect(backups[0]) as restored:  # the backup is the database as it was
+        assert restored.execute("select version_num from alembic_version").fetchone() == (RENAME,)
+
+
+def test_checklist_ticks_when_the_confirmed_target_is_compatible(tmp_path):
+    url = upgraded(f"sqlite:///{tmp_path / 'eli.db'}", INDEX)
+    app = app_on(url, tmp_path)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await open_view(pilot, app)
+            item = app.checklist.get(runbook.DATABASE)
+            app.evidence.target_confirmed("eli-maor-backend", 1)  # v1.9.0: not compatible with the rename
+            await wait_for(pilot, lambda: not app.database.reading, "the read")
+            assert not item.done and "not backward compatible" in item.status
+            app.evidence.targets.clear()
+            app.evidence.target_confirmed("eli-maor-backend", 2)  # v2.0.0: only the index above its head
+            await wait_for(pilot, lambda: item.done, "the database item ticked")
+            assert "eli-maor-backend revision 2 compatible" in item.evidence
+
+    run(scenario())
+
+
+def test_refusals_are_one_sentence(tmp_path):
+    url = upgraded(f"sqlite:///{tmp_path / 'eli.db'}", ORDERS)
+    app = app_on(url, tmp_path)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await open_view(pilot, app)
+            app.database.downgrade("-3")
+            await pilot.pause()
+            assert "goes past base: the database at 8b2d3f405c61 is only 2 migrations above it" in app.notices[-1]
+            assert not app.ledger
+
+    run(scenario())
+
+
+def test_unreachable_database_is_said(tmp_path):
+    app = app_on("postgresql+psycopg://app:secret@127.0.0.1:1/eli", tmp_path)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await open_view(pilot, app)
+            text = panel_text(app)
+            assert "Cannot reach the database postgresql+psycopg://app:***@127.0.0.1:1/eli" in text
+            assert "secret" not in text
+
+    run(scenario())
