@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "else helm on PATH)")
     parser.add_argument("--prometheus", metavar="URL", help="Prometheus for the runbook's metrics and alerts, "
                         "e.g. http://127.0.0.1:9090 (default: prometheus: from --config; the demo starts its own)")
+    parser.add_argument("--database-url", metavar="URL", help="the application's database, a SQLAlchemy URL "
+                        "(e.g. postgresql+psycopg://app@db/eli), for the Database view (D); needs database.alembic_ini "
+                        "in --config (default: database.url or url_env from --config; the demo has its own)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="open the console on the built-in sandbox cluster (eli-maor application)")
@@ -203,6 +206,7 @@ def _console(args: argparse.Namespace) -> int:
 
     try:
         config = load(args.config) if args.config else AppConfig()
+        config = _with_database_url(config, args.database_url)  # before the cluster: a usage error comes first
         target = locate(args.kubeconfig, args.context, args.namespace or config.namespace)
         release = _release_of(args, config.release)
         config = _with_prometheus(config, args.prometheus)
@@ -399,6 +403,23 @@ def _with_prometheus(config, url: str | None):
         raise ConsoleError(f"--prometheus {url!r} must be an http or https URL, e.g. http://127.0.0.1:9090")
     return dataclasses.replace(config, prometheus=dataclasses.replace(config.prometheus, url=url.rstrip("/"),
                                                                       service=""))
+
+
+def _with_database_url(config, url: str | None):
+    """--database-url overrides the config file's database url (or url_env)."""
+    import dataclasses
+
+    from .core.errors import ConsoleError
+
+    if not url:
+        return config
+    if not config.database.alembic_ini:
+        raise ConsoleError("--database-url needs database.alembic_ini in the config file (--config): the "
+                           "migrations it is judged against.")
+    if "://" not in url:
+        raise ConsoleError(f"--database-url must be a SQLAlchemy URL, e.g. postgresql+psycopg://app@db/eli; "
+                           f"got {url.partition(':')[0]!r}…")
+    return dataclasses.replace(config, database=dataclasses.replace(config.database, url=url, url_env=""))
 
 
 def _grafana(args: argparse.Namespace) -> int:
