@@ -134,3 +134,35 @@ def test_unreachable_database_is_said(tmp_path):
             assert "secret" not in text
 
     run(scenario())
+
+
+def test_plan_offers_the_downgrade_before_the_step_that_needs_it(tmp_path):
+    from tui.core.plan import DATABASE, KUBECTL
+
+    url = upgraded(f"sqlite:///{tmp_path / 'eli.db'}", RENAME)
+    app = app_on(url, tmp_path)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await open_view(pilot, app)
+            await pilot.press("escape")
+            app.plans.open()
+            await pilot.pause()
+            plan = app.plans.plan
+            # The default targets are the newest healthy revisions (v2.0.0 everywhere): no downgrade needed.
+            assert [s.kind for s in plan.steps].count(DATABASE) == 0
+            backend = next(n for n, s in enumerate(plan.steps) if s.name == "eli-maor-backend")
+            assert plan.set_target(backend, "1") is None  # v1.9.0
+            assert app.plans.place_database_step()
+            kinds = [(s.kind, s.name) for s in plan.steps]
+            step = plan.steps[backend]
+            assert (step.kind, step.schema_from, step.schema_to) == (DATABASE, RENAME, CURRENCY)
+            assert kinds[backend + 1] == (KUBECTL, "eli-maor-backend")  # the schema first, then the old code
+            assert step.command(plan.namespace) == ["alembic", "-c", str(INI), "downgrade", CURRENCY]
+            assert "eli-maor-backend revision 1 expects 8b2d3f405c61" in step.why
+            assert plan.set_target(backend, "2") is not None  # the database step's target follows the others
+            plan.set_target(backend + 1, "5")
+            app.plans.place_database_step()
+            assert [s.kind for s in plan.steps].count(DATABASE) == 0
+
+    run(scenario())

@@ -377,3 +377,77 @@ class DatabaseController:
             console.note(REF, WARNING, "The database was not touched.")
         self.judge_checklist()
         self.refresh()  # what Alembic says now, read again
+
+    # ---- the plan (A): the downgrade as a step where a target needs it ------------------------------
+
+    def plan_step(self, plan) -> tuple[object | None, int]:
+        """The database step the plan's targets need (tui.core.plan.database_step) and the index of the first
+        step needing it; (None, 0) when none does, or nothing is known of the database."""
+        from ..core.plan import DATABASE, HELM, KUBECTL, database_step
+
+        if not self.configured or self.schema is None or len(self.schema.current) != 1:
+            return None, 0
+        rows = self.app_revisions()
+        needs: list[tuple[int, db.Verdict]] = []
+        index = 0
+        for step in plan.steps:
+            if step.kind == DATABASE:
+                continue
+            verdicts = []
+            if step.kind == KUBECTL and step.target:
+                row = self._target_row(rows, step.name, step.target)
+                verdicts = [self.verdict(row)] if row is not None else []
+            elif step.kind == HELM and step.target:
+                verdicts = self._helm_verdicts(step.name, step.target)
+            for v in verdicts:
+                if v is not None and v.outcome == db.DOWNGRADE:
+                    needs.append((index, v))
+            index += 1
+        if not needs:
+            return None, 0
+        deepest = max(needs, key=lambda n: self.schema.index(n[1].downgrade_to)
+                      if n[1].downgrade_to != db.BASE else len(self.schema.history) + 1)[1]
+        return database_step(self.schema.current[0], deepest.downgrade_to, self.config.alembic_ini,
+                             deepest.reason), needs[0][0]
+
+    def _helm_verdicts(self, release: str, revision: int) -> list[db.Verdict]:
+        """What the code of a Helm revision expects: its rendered workloads' pod templates."""
+        helm = getattr(self.console, "helm", None)
+        chosen = helm.history.get(revision) if helm is not None else None
+        if chosen is None:
+            return []
+        from ..helm.manifest import workload_docs
+        from ..workloads.registry import ADAPTERS
+
+        verdicts = []
+        for ref, doc in workload_docs(chosen.manifest, ADAPTERS).items():
+            template = (doc.get("spec") or {}).get("template") or {}
+            expected = db.expected_head(template, self.config.annotation, self.versions)
+            verdicts.append(db.verdict(self.schema, expected, f"helm release {release} revision {revision} "
+                                                              f"({ref.name})"))
+        return verdicts
+
+    def plan_downgrade(self, step, reason: str, on_line) -> tuple[bool, str, str]:
+        """The plan's database step, blocking (the plan's worker): a backup, then `alembic downgrade`."""
+        from ..database.backup import backup
+        from ..database.migrations import downgrade
+
+        command = shlex.join(self.argv(step.schema_to))
+        try:
+            url = self._url_or_fail()
+            path = backup(url, self.backup_dir(), self.console.clock(), self.config.pg_dump)
+            on_line(f"backup: {path}")
+            result = downgrade(self.config.alembic_ini, url, step.schema_to,
+                               lambda text: on_line(f"alembic: {one_line(text, 400)}"))
+        except ConsoleError as err:
+            return False, f"{err.message} Nothing was downgraded.", command
+        self.console.call_soon(self._plan_step_done, result.current, str(path), result.message)
+        return result.ok, f"{result.message} Backup: {path}.", command
+
+    def _plan_step_done(self, current: tuple[str, ...], backup_path: str, message: str) -> None:
+        self.last_backup, self.outcome = backup_path, f"{message} Backup: {backup_path}."
+        if self.schema is not None:
+            self.schema = db.Schema(tuple(current), self.schema.heads, self.schema.history, self.schema.where)
+        self.judge_checklist()
+        if self.view is not None:
+            self.view.repaint()
