@@ -118,8 +118,7 @@ FOOTER = {
     "A": (COMPONENTS,), "/": (COMPONENTS,), "r": (REVISIONS,), "d": (REVISIONS,), "w": (REVISIONS,),
     "L": (STREAM,), "y": (STREAM,),  # Components' footer is full at 80 columns: logs and YAML go with the stream
     "S": (CHECKLIST,), "i": (CHECKLIST, STREAM), "e": (CHECKLIST, STREAM), "l": (STREAM,),
-    "m": (REVISIONS,),
-    "D": (REVISIONS, CHECKLIST),  # the database: judged against the revision chosen as the target  # metrics: did the rollback work (the stream's footer is full at 80 columns)
+    "m": (REVISIONS,),  # metrics: did the rollback work (the stream's footer is full at 80 columns)
 }
 ALWAYS = {"c", "H", "?", "q"}
 KEYS = [Key(k.key, k.action, k.footer, k.key in ALWAYS, k.group, k.help, k.command, FOOTER.get(k.key, ()))
