@@ -49,10 +49,12 @@ class DatabasePanel(Static):
         if len(schema.current) == 1 and schema.current[0] not in schema.heads:
             text.append(" (not at head)", style=style(self.app, "warning"))
         text.append("\n\n")
-        expected_by: dict[str, list[str]] = {}
+        expected_by: dict[str, list[str]] = {}  # revision -> the image tags (releases) whose code expects it
         for row in rows:
             if row.expected is not None:
-                expected_by.setdefault(row.expected.revision, []).append(f"{row.component} {row.revision}")
+                seen = expected_by.setdefault(row.expected.revision, [])
+                if (row.tags or "?") not in seen:
+                    seen.append(row.tags or "?")
         text.append("History", style=bold)
         text.append("  newest first · ● the database's revision · ✓ backward compatible\n", style=dim)
         width = max([len(m.message) for m in schema.history] + [10])
@@ -69,21 +71,23 @@ class DatabasePanel(Static):
             else:
                 text.append("✗ incompatible  ", style=style(self.app, "error"))
             if m.revision in expected_by:
-                text.append("← " + ", ".join(expected_by[m.revision]), style=style(self.app, "accent"))
+                text.append("← expected by " + ", ".join(expected_by[m.revision]), style=style(self.app, "accent"))
             text.append("\n")
         if not schema.history:
             text.append("  no migrations\n", style=dim)
         text.append("\n")
         text.append("Rollback targets", style=bold)
         text.append("  ↑/↓ choose · each revision's expected head and the verdict\n", style=dim)
+        labels = [f"{row.component} r{row.revision}" + (" (current)" if row.current else "") for row in rows]
+        label_width = max([len(label) for label in labels] + [10]) + 2
+        tag_width = min(max([len(row.tags or "-") for row in rows] + [6]), 24) + 2
         for n, (row, v) in enumerate(zip(rows, verdicts)):
             chosen = n == selected
             text.append("▸ " if chosen else "  ", style=style(self.app, "accent", bold=True))
-            label = f"{row.component} r{row.revision}" + (" (current)" if row.current else "")
-            text.append(label.ljust(28), style=bold if chosen else "")
-            text.append((row.tags or "-")[:10].ljust(11), style=dim)
+            text.append(labels[n].ljust(label_width), style=bold if chosen else "")
+            text.append((row.tags or "-")[:tag_width - 2].ljust(tag_width), style=dim)
             expects = row.expected.revision if row.expected is not None else "?"
-            text.append(f"expects {expects}".ljust(22))
+            text.append(f"expects {expects}".ljust(23))
             if v is not None:
                 text.append(v.headline, style=style(self.app, MEANING.get(v.outcome, "warning"), bold=chosen))
             text.append("\n")
@@ -93,7 +97,7 @@ class DatabasePanel(Static):
         if chosen_verdict is not None:
             row = rows[selected]
             text.append("\n")
-            text.append(f"{row.label}: ", style=bold)
+            text.append("Verdict: ", style=bold)
             text.append(chosen_verdict.reason, style=style(self.app, MEANING.get(chosen_verdict.outcome, "warning")))
             if row.expected is not None:
                 text.append(f" (expected head from its {row.expected.source})", style=dim)
