@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "Argo Rollouts canary (default eli-maor)")
     demo.add_argument("--kubeconfig-out", type=Path,
                       help="where to write the sandbox's kubeconfig, to use kubectl on it from another terminal")
+    demo.add_argument("--database-url-out", type=Path, metavar="PATH",
+                      help="where to write the demo database's URL, to run alembic on it from another terminal "
+                           "(ELI_MAOR_DATABASE_URL=$(cat PATH) alembic -c examples/eli-maor-migrations/alembic.ini "
+                           "current)")
 
     sandbox = commands.add_parser("sandbox", help="the local Kubernetes API sandbox")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
@@ -251,15 +255,18 @@ def _demo(args: argparse.Namespace) -> int:
     # closed terminal's SIGHUP, SIGTERM): nothing holding credentials is left in the temporary folder.
     folder = None if args.kubeconfig_out else Path(tempfile.mkdtemp(prefix="rollback-console-"))
     kubeconfig = args.kubeconfig_out or folder / "kubeconfig"
+    # The demo's database lives in that folder; with --kubeconfig-out, in one of its own (removed the same way).
+    db_folder = Path(tempfile.mkdtemp(prefix="rollback-console-db-")) if folder is None else folder
     previous = {sig: signal.signal(sig, _exit_on_signal) for sig in (signal.SIGHUP, signal.SIGTERM)}
     app = None
     try:
         with _demo_backends(kubeconfig, args.speed, find_prometheus(), args.seed, folder) as (sandbox, prometheus):
             target = connect(sandbox.kubeconfig)
+            database_url = _demo_database(folder or db_folder, args.database_url_out)
             app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
                                   read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
                                   release=_release_of(args, APP), helm=args.helm or _demo_helm(),
-                                  config=_demo_config(sandbox.kubeconfig, prometheus is not None),
+                                  config=_demo_config(sandbox.kubeconfig, prometheus is not None, database_url),
                                   exited=_exited(sandbox), exit_on_signals=True)
             app.run()
             code = app.return_code or 0
@@ -272,6 +279,7 @@ def _demo(args: argparse.Namespace) -> int:
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(db_folder, ignore_errors=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if folder is not None:
@@ -356,12 +364,32 @@ def _demo_prometheus(binary: Path, sandbox_url: str, port: int, folder: Path | N
         return None
 
 
-def _demo_config(kubeconfig: Path, prometheus: bool = False):
+def _demo_database(folder: Path, url_out: Path | None) -> str:
+    """The demo's SQLite database at the current release's head (tui/demo/database.py), in the demo's folder;
+    its URL written to --database-url-out. "" (and a sentence) when it cannot be made."""
+    from .demo import database
+
+    if not database.available():
+        return ""
+    try:
+        url = database.create(folder / "database")
+    except Exception as exc:  # noqa: BLE001 - the demo goes on without a database, saying why
+        print(f"rollback-console: the demo's database could not be created ({type(exc).__name__}: {exc}); "
+              "the demo goes on without it.", file=sys.stderr)
+        return ""
+    if url_out is not None:
+        url_out.parent.mkdir(parents=True, exist_ok=True)
+        url_out.write_text(url + "\n")
+    return url
+
+
+def _demo_config(kubeconfig: Path, prometheus: bool = False, database_url: str = ""):
     """The demo's checklist evidence: a smoke test (tui/demo/smoke.py) for the components with a Service;
     the demo's Prometheus through the sandbox's service proxy when it runs."""
     from kube_sandbox.seeds import APP, APP_NAMESPACE, COMPONENTS
 
-    from .appconfig import AppConfig, ComponentConfig, PrometheusConfig
+    from .appconfig import AppConfig, ComponentConfig, DatabaseConfig, PrometheusConfig
+    from .demo import database
 
     def smoke(deployment: str) -> tuple[str, ...]:
         return (sys.executable, "-m", "tui.demo.smoke", "--kubeconfig", str(kubeconfig), "-n", APP_NAMESPACE,
@@ -374,7 +402,11 @@ def _demo_config(kubeconfig: Path, prometheus: bool = False):
         for c in COMPONENTS),
         # Scraped every second: rate() over 10 s reacts within seconds; health must hold for 15 s after a rollback.
         prometheus=PrometheusConfig(service=DEMO_PROMETHEUS_SERVICE, rate_window="10s", window=15.0)
-        if prometheus else PrometheusConfig())
+        if prometheus else PrometheusConfig(),
+        database=DatabaseConfig(alembic_ini=str(database.INI), url=database_url,
+                                versions=tuple(database.VERSIONS.items()),
+                                backup_dir=str(Path(database_url.removeprefix("sqlite:///")).parent / "backups"))
+        if database_url else DatabaseConfig())
 
 
 def _demo_helm() -> str:

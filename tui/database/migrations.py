@@ -127,7 +127,7 @@ def downgrade_sql(ini: str | Path, url: str, current: str, target: str) -> str:
     buffer = io.StringIO()
     cfg = alembic_config(ini, url, output_buffer=buffer)
     try:
-        with _quiet_alembic():
+        with quiet_alembic():
             command.downgrade(cfg, f"{current}:{target}", sql=True)
     except CommandError as exc:
         raise ConsoleError(f"Alembic cannot preview the downgrade: {one_line(exc, 200)}.") from None
@@ -196,7 +196,7 @@ class _LineHandler(logging.Handler):
                 pass
 
 
-class _quiet_alembic:
+class quiet_alembic:  # noqa: N801 - a context manager read as a phrase
     """Alembic's INFO lines during a preview are not news: kept off the terminal."""
 
     def __enter__(self):
