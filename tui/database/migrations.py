@@ -196,7 +196,7 @@ class _LineHandler(logging.Handler):
                 pass
 
 
-class quiet_alembic:  # noqa: N801 - a context manager read as a phrase
+class quiet_alembic:
     """Alembic's INFO lines during a preview are not news: kept off the terminal."""
 
     def __enter__(self):

@@ -25,7 +25,7 @@ def create(folder: Path) -> str:
     """A fresh SQLite database in `folder` at the current release's head; its URL."""
     from alembic import command
 
-    from ..database.migrations import quiet_alembic, alembic_config
+    from ..database.migrations import alembic_config, quiet_alembic
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "eli-maor.db"
