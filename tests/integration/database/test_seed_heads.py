@@ -9,8 +9,8 @@ from tests.support.database import CURRENCY, INDEX, ORDERS, RENAME
 from tests.support.sandbox import Kubectl, start_sandbox
 from tests.support.tools import DEFAULT_KUBECTL
 from tui.core import database as db
-from tui.demo import database as demo
 from tui.database.migrations import read_schema
+from tui.demo import database as demo
 
 pytestmark = pytest.mark.timeout(180)
 
