@@ -25,9 +25,11 @@ SIZE = (150, 50)
 
 
 def app_on(url: str, tmp_path, **database):
+    from tui.incident.recorder import IncidentSettings
+
     config = AppConfig(database=DatabaseConfig(alembic_ini=str(INI), url=url, versions=tuple(VERSIONS.items()),
                                                backup_dir=str(tmp_path / "backups"), **database))
-    return fixed_app(config=config)
+    return fixed_app(config=config, incident=IncidentSettings(state_dir=tmp_path / "state", user="alice"))
 
 
 def panel_text(app) -> str:
@@ -47,6 +49,7 @@ def test_view_shows_alembic_and_the_verdict_then_downgrades(tmp_path):
 
     async def scenario():
         async with app.run_test(size=SIZE) as pilot:
+            assert app.incident.start_incident("INC-13")
             await open_view(pilot, app)
             schema = app.database.schema
             # The differential: what the console read is what `alembic` prints.
@@ -80,6 +83,19 @@ def test_view_shows_alembic_and_the_verdict_then_downgrades(tmp_path):
             assert any(f"Running downgrade {RENAME} -> {CURRENCY}" in t for t in texts), texts[-5:]
             assert any(t.startswith("backup: ") for t in texts)
             assert app.database.schema.current == (CURRENCY,)
+            # The audit log has the command and its outcome; the report lists them.
+            entries = app.incidents.incident.entries
+            command = next(e for e in entries if e["kind"] == "database-downgrade")
+            assert command["command"] == f"alembic -c {INI} downgrade {CURRENCY}"
+            assert "RENAME display_name TO name" in command["payload"]["sql"].replace("COLUMN ", "")
+            outcome = next(e for e in entries if e["kind"] == "outcome" and e["payload"].get("op")
+                           == command["payload"]["op"])
+            assert outcome["ok"] is True and outcome["payload"]["current"] == [CURRENCY]
+            assert outcome["payload"]["backup"].startswith(str(tmp_path / "backups"))
+            path = app.incident.export_report()
+            report = path.read_text()
+            assert f"alembic -c {INI} downgrade {CURRENCY}" in report
+            assert f"Downgraded the database to {CURRENCY}." in report
 
     run(scenario())
     assert alembic(url, "current").stdout.split()[0] == CURRENCY
