@@ -182,3 +182,33 @@ def test_plan_offers_the_downgrade_before_the_step_that_needs_it(tmp_path):
             assert [s.kind for s in plan.steps].count(DATABASE) == 0
 
     run(scenario())
+
+
+def test_plan_judges_a_helm_step_by_its_revision_manifest(tmp_path):
+    from tests.support.fixtures.helm import fixed_helm_app
+    from tui.core.plan import DATABASE, HELM
+    from tui.incident.recorder import IncidentSettings
+
+    url = upgraded(f"sqlite:///{tmp_path / 'eli.db'}", RENAME)
+    config = AppConfig(database=DatabaseConfig(alembic_ini=str(INI), url=url, versions=tuple(VERSIONS.items()),
+                                               backup_dir=str(tmp_path / "backups")))
+    app = fixed_helm_app(config=config, incident=IncidentSettings(state_dir=tmp_path / "state", user="alice"))
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await open_view(pilot, app)
+            await pilot.press("escape")
+            app.plans.open()
+            await pilot.pause()
+            plan = app.plans.plan
+            helm = next(n for n, s in enumerate(plan.steps) if s.kind == HELM)
+            assert plan.set_target(helm, "1") is None  # the release's v1.9.0
+            app.plans.place_database_step()
+            assert [s.kind for s in plan.steps] == [DATABASE, HELM]  # the release manages every Deployment
+            step = plan.steps[0]
+            assert step.schema_to == CURRENCY and "helm release eli-maor revision 1" in step.why
+            assert plan.set_target(1, "2") is None  # v2.0.0, the head the database is at: no downgrade
+            app.plans.place_database_step()
+            assert [s.kind for s in plan.steps] == [HELM]
+
+    run(scenario())
