@@ -32,3 +32,28 @@ def alembic(url: str, *args: str, ini: Path = INI, check: bool = True) -> subpro
 def upgraded(url: str, revision: str = RENAME) -> str:
     alembic(url, "upgrade", revision)
     return url
+
+
+# A migration whose downgrade fails half way (its first statement ran): for the failure tests.
+FAILING = '''"""a migration whose downgrade fails half way
+
+Revision ID: cf6173849a05
+Revises: be5062738f94
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "cf6173849a05"
+down_revision = "be5062738f94"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("audit", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("audit")
+    op.drop_table("no_such_table")
+'''

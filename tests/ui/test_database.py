@@ -212,3 +212,57 @@ def test_plan_judges_a_helm_step_by_its_revision_manifest(tmp_path):
             assert [s.kind for s in plan.steps] == [HELM]
 
     run(scenario())
+
+
+def test_minus_one_then_escape_changes_nothing_and_says_so(tmp_path):
+    url = upgraded(f"sqlite:///{tmp_path / 'eli.db'}", RENAME)
+    app = app_on(url, tmp_path)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await open_view(pilot, app)
+            await pilot.press("minus")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the -1 confirmation")
+            assert app.screen.operation.target == CURRENCY and app.screen.operation.step == "-1"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not app.ledger, "the cancel")
+            assert isinstance(app.screen, DatabaseScreen)
+            assert any(line.text == "Cancelled: downgrading the database to 9c3e40516d72 (nothing changed)."
+                       for line in app.state.log)
+
+    run(scenario())
+    assert alembic(url, "current").stdout.split()[0] == RENAME
+    assert not (tmp_path / "backups").exists()  # no backup either: nothing was confirmed
+
+
+def test_a_failing_migration_from_the_console_says_where_the_database_is(tmp_path):
+    import shutil
+
+    from tests.support.database import FAILING, MIGRATIONS
+
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "versions" / "cf6173849a05_failing.py").write_text(FAILING)
+    url = f"sqlite:///{tmp_path / 'eli.db'}"
+    alembic(url, "upgrade", "head", ini=folder / "alembic.ini")
+    app = app_on(url, tmp_path)
+    app.database.config = DatabaseConfig(alembic_ini=str(folder / "alembic.ini"), url=url,
+                                         backup_dir=str(tmp_path / "backups"))
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await open_view(pilot, app)
+            app.database.downgrade("-1")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+            app.screen.query_one("#guard", Input).value = "database"
+            app.screen.action_confirm()
+            await wait_for(pilot, lambda: not app.ledger, "the outcome", timeout=30)
+            await wait_for(pilot, lambda: not app.database.reading, "the read after it")
+            said = alembic(url, "current", ini=folder / "alembic.ini").stdout.split()[0]
+            assert "The downgrade failed" in app.database.outcome and "no_such_table" in app.database.outcome
+            assert f"the database is at {said} (alembic current)" in app.database.outcome
+            assert app.database.schema.current == (said,)
+            assert any(line.text.startswith("Failed: The downgrade failed") for line in app.state.log)
+            assert f"● {said}" in panel_text(app)
+
+    run(scenario())

@@ -14,7 +14,18 @@ import subprocess
 
 import pytest
 
-from tests.support.database import CURRENCY, INDEX, INI, MIGRATIONS, ORDERS, RENAME, VERSIONS, alembic, upgraded
+from tests.support.database import (
+    CURRENCY,
+    FAILING,
+    INDEX,
+    INI,
+    MIGRATIONS,
+    ORDERS,
+    RENAME,
+    VERSIONS,
+    alembic,
+    upgraded,
+)
 from tui.core import database as db
 from tui.core.errors import ConsoleError
 from tui.database import backup, migrations
@@ -108,28 +119,6 @@ def test_relative_step_past_base_and_bad_revision_change_nothing(url):
     assert alembic(url, "current").stdout.split()[0] == ORDERS
 
 
-FAILING = '''"""a migration whose downgrade fails half way
-
-Revision ID: cf6173849a05
-Revises: be5062738f94
-"""
-import sqlalchemy as sa
-from alembic import op
-
-revision = "cf6173849a05"
-down_revision = "be5062738f94"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.create_table("audit", sa.Column("id", sa.Integer, primary_key=True))
-
-
-def downgrade() -> None:
-    op.drop_table("audit")
-    op.drop_table("no_such_table")
-'''
 
 
 def test_a_failing_migration_is_reported_where_alembic_says(url, tmp_path):
