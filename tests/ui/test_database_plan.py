@@ -39,7 +39,7 @@ def test_the_plan_downgrades_the_database_before_the_old_code_starts(sb, tmp_pat
                 await pilot.press("t")
                 await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the target prompt")
                 await pilot.press("ctrl+a", "ctrl+k", "1", "enter")
-                await wait_for(pilot, lambda: app.screen is screen, "the prompt to close")
+                await wait_for(pilot, lambda plan_screen=screen: app.screen is plan_screen, "the prompt to close")
                 assert next(s for s in plan.steps if s.name == name).target == 1
                 assert plan.steps[0].kind == DATABASE  # from the first one on, before every rollback
             assert [s.name for s in plan.steps] == ["database", *RUNBOOK]
