@@ -266,3 +266,19 @@ def test_a_failing_migration_from_the_console_says_where_the_database_is(tmp_pat
             assert f"● {said}" in panel_text(app)
 
     run(scenario())
+
+
+def test_without_a_database_the_view_says_how_to_get_one():
+    app = fixed_app()
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("D")
+            await wait_for(pilot, lambda: isinstance(app.screen, DatabaseScreen), "the Database view")
+            assert "No database is configured: set database: {alembic_ini: PATH, url: URL}" in panel_text(app)
+            await pilot.press("minus")
+            await pilot.pause()
+            assert app.notices[-1].startswith("No database is configured")
+            assert not app.ledger
+
+    run(scenario())

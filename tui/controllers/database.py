@@ -285,6 +285,8 @@ class DatabaseController:
             sql, error = downgrade_sql(self.config.alembic_ini, self.url, op.current, op.target), ""
         except ConsoleError as err:
             sql, error = "", err.message
+        except Exception as exc:  # noqa: BLE001 - the ledger must be freed, and the reason said
+            sql, error = "", f"The downgrade's SQL could not be previewed ({type(exc).__name__}: {one_line(exc, 160)})."
         self.console.call_soon(self._confirm, op, sql, error)
 
     def _confirm(self, op: DatabaseDowngrade, sql: str, error: str) -> None:
