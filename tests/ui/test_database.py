@@ -282,3 +282,19 @@ def test_without_a_database_the_view_says_how_to_get_one():
             assert not app.ledger
 
     run(scenario())
+
+
+def test_space_on_the_database_item_opens_the_view(tmp_path):
+    url = upgraded(f"sqlite:///{tmp_path / 'eli.db'}", RENAME)
+    app = app_on(url, tmp_path)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            item = app.checklist.get(runbook.DATABASE)
+            assert item.how == "the rollback target is compatible per Alembic, or downgraded to it (D)"
+            app.evidence.activate(item.key)
+            await wait_for(pilot, lambda: isinstance(app.screen, DatabaseScreen), "the Database view")
+            await wait_for(pilot, lambda: app.database.schema is not None, "the read")
+            assert not item.done  # no target confirmed yet: nothing to judge
+
+    run(scenario())
