@@ -20,6 +20,11 @@ straight from deb.debian.org; it is cached in ``<repo>/.cache/debs`` and its
 two binaries are unpacked (no dpkg, no install) into
 ``<repo>/.tools/prometheus-<version>/``.
 
+PostgreSQL 15's server (for the database tests) is the machine's own
+(``/usr/lib/postgresql/*/bin``) when it has one; else Debian's ``postgresql-15``,
+``postgresql-client-15`` and ``libpq5`` are fetched with ``apt-get download``
+and unpacked with ``dpkg -x`` into ``<repo>/.tools/postgresql-15/``.
+
 ``TOOLS`` below is the single source of truth: ``tests/tools.py`` loads this
 file to build its version -> path maps.  Stdlib only; Python >= 3.11.
 """
