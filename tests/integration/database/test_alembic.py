@@ -148,3 +148,42 @@ def test_pg_dump_failure_is_one_sentence(pg, tmp_path):
     with pytest.raises(ConsoleError, match=r"pg_dump of postgresql\+psycopg://app:\*\*\*@.* failed"):
         backup.backup(pg.url("no_such_db"), tmp_path, 0.0, pg.pg_dump)
     assert not list(tmp_path.iterdir())
+
+
+BRANCH = '''"""a branch off v1.9.0's head
+
+Revision ID: d0e1f2a3b4c5
+Revises: 8b2d3f405c61
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "d0e1f2a3b4c5"
+down_revision = "8b2d3f405c61"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("coupons", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("coupons")
+'''
+
+
+def test_several_heads_are_read_as_alembic_reads_them_and_refused(tmp_path):
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "versions" / "d0e1f2a3b4c5_branch.py").write_text(BRANCH)
+    ini, url = folder / "alembic.ini", f"sqlite:///{tmp_path / 'eli.db'}"
+    alembic(url, "upgrade", "heads", ini=ini)
+    schema = migrations.read_schema(ini, url)
+    assert sorted(schema.current) == sorted(alembic(url, "current", ini=ini).stdout.split()[::2])
+    assert len(schema.current) == 2 and len(schema.heads) == 2
+    template = {"spec": {"containers": [{"image": "ghcr.io/eli-maor/backend:v1.9.0"}]}}
+    v = db.verdict(schema, db.expected_head(template, versions=VERSIONS), "backend revision 1")
+    assert v.outcome == db.UNKNOWN and "several heads" in v.reason
+    with pytest.raises(ValueError, match="several heads"):
+        db.downgrade_target(schema, "-1")
