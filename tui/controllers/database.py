@@ -353,7 +353,7 @@ class DatabaseController:
             return
         self.console.call_soon(self.console.note, REF, INFO, f"backup: {path}")
         try:
-            result = downgrade(self.config.alembic_ini, self.url, op.target, line)
+            result = downgrade(self.config.alembic_ini, self.url, op.target, line, expect=(op.current,))
         except ConsoleError as err:
             result = DowngradeResult(False, f"{err.message} Nothing was downgraded.", (op.current,))
         except Exception as exc:  # noqa: BLE001
@@ -440,7 +440,7 @@ class DatabaseController:
             path = backup(url, self.backup_dir(), self.console.clock(), self.config.pg_dump)
             on_line(f"backup: {path}")
             result = downgrade(self.config.alembic_ini, url, step.schema_to,
-                               lambda text: on_line(f"alembic: {one_line(text, 400)}"))
+                               lambda text: on_line(f"alembic: {one_line(text, 400)}"), expect=(step.schema_from,))
         except ConsoleError as err:
             return False, f"{err.message} Nothing was downgraded.", command
         self.console.call_soon(self._plan_step_done, result.current, str(path), result.message)

@@ -144,13 +144,21 @@ class DowngradeResult:
     current: tuple[str, ...]  # where the database is afterwards, as Alembic reads it (None-free: () is base)
 
 
-def downgrade(ini: str | Path, url: str, target: str, on_line: Callable[[str], None] | None = None) -> DowngradeResult:
+def downgrade(ini: str | Path, url: str, target: str, on_line: Callable[[str], None] | None = None,
+              expect: tuple[str, ...] | None = None) -> DowngradeResult:
     """`alembic downgrade target` in this process; Alembic's log lines (Running downgrade a -> b) go to
-    `on_line` as they come. Whatever happens, the result says where the database is now."""
+    `on_line` as they come. Whatever happens, the result says where the database is now.
+
+    `expect`: the revision(s) the previewed SQL starts from; if the database has moved since (someone ran
+    alembic meanwhile), nothing runs: the SQL shown would not be the SQL run."""
     from alembic import command
 
     cfg = alembic_config(ini, url)
     before = current_heads(url)
+    if expect is not None and tuple(before) != tuple(expect):
+        return DowngradeResult(False, f"The database moved to {', '.join(before) or BASE} since it was read at "
+                               f"{', '.join(expect) or BASE}; nothing was run (read it again and review the new "
+                               "SQL).", before)
     handler = _LineHandler(on_line)
     logger = logging.getLogger(ALEMBIC_LOGGER)
     saved = _logging_state()

@@ -187,3 +187,12 @@ def test_several_heads_are_read_as_alembic_reads_them_and_refused(tmp_path):
     assert v.outcome == db.UNKNOWN and "several heads" in v.reason
     with pytest.raises(ValueError, match="several heads"):
         db.downgrade_target(schema, "-1")
+
+
+def test_a_database_that_moved_since_the_preview_is_not_touched(url):
+    upgraded(url, RENAME)
+    alembic(url, "downgrade", "-1")  # a colleague, from another terminal, after the console read it
+    result = migrations.downgrade(INI, url, ORDERS, expect=(RENAME,))
+    assert not result.ok and result.current == (CURRENCY,)
+    assert result.message.startswith(f"The database moved to {CURRENCY} since it was read at {RENAME}")
+    assert alembic(url, "current").stdout.split()[0] == CURRENCY
