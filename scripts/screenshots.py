@@ -31,6 +31,7 @@ from tests.support.scenes import (
     an_incident_then_e,
     database_confirmation,
     database_view,
+    plan_with_database_step,
     describe_view,
     focus_helm,
     logs_view,
@@ -77,6 +78,8 @@ SHOTS: dict[str, tuple[tuple[int, int], Callable[..., Awaitable[None]] | None, s
     "database-160x48": ((160, 48), database_view, "the Database view (D): Alembic's history and each target's verdict"),
     "database-confirm": ((120, 48), database_confirmation,
                          "a database downgrade's confirmation: its SQL, the alembic command, the guard"),
+    "database-plan": ((120, 40), plan_with_database_step,
+                      "the plan (A) with the downgrade its backend target needs, before that rollback"),
     # The metrics shots (names starting with "metrics" or "alerts") show answers a real Prometheus gave.
     "metrics-160x48": ((160, 48), metrics_view, "the Metrics view (m): the -errors release, then the rollback"),
     "alerts-160x48": ((160, 48), with_alerts(), "DeploymentFailed firing: on its row and in the header"),

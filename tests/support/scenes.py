@@ -322,3 +322,16 @@ async def database_confirmation(pilot) -> None:
     await pilot.press("d")
     await pilot.pause()
     await pilot.pause()
+
+
+async def plan_with_database_step(pilot) -> None:
+    """A with the backend's target set to revision 1 (v1.9.0): the database step comes first."""
+    app = pilot.app
+    await plan_open(False)(pilot)
+    plan = app.plans.plan
+    backend = next(n for n, s in enumerate(plan.steps) if s.name == BACKEND)
+    plan.set_target(backend, "1")
+    app.plans.message = f"{BACKEND} will roll back to revision 1."
+    app.plans.place_database_step()
+    app.screen.show_plan()
+    await pilot.pause()

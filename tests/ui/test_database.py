@@ -298,3 +298,24 @@ def test_space_on_the_database_item_opens_the_view(tmp_path):
             assert not item.done  # no target confirmed yet: nothing to judge
 
     run(scenario())
+
+
+def test_the_plan_reads_the_database_when_it_was_not_read_yet(tmp_path):
+    from tui.core.plan import DATABASE
+
+    url = upgraded(f"sqlite:///{tmp_path / 'eli.db'}", RENAME)
+    app = app_on(url, tmp_path)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("A")
+            await wait_for(pilot, lambda: app.database.schema is not None, "the database read by the plan")
+            plan = app.plans.plan
+            assert "Database step" not in app.plans.message  # the defaults (v2.0.0) need none
+            backend = next(n for n, s in enumerate(plan.steps) if s.name == "eli-maor-backend")
+            plan.set_target(backend, "1")
+            app.database.refresh()  # as a read finishing now would: the open plan follows it
+            await wait_for(pilot, lambda: plan.steps[0].kind == DATABASE, "the database step")
+            assert app.plans.message.count("Database step:") == 1
+
+    run(scenario())

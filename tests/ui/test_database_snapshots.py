@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fixtures.database import fixed_database_app
-from tests.support.scenes import database_confirmation, database_view
+from tests.support.scenes import database_confirmation, database_view, plan_with_database_step
 
 pytestmark = pytest.mark.offline
 
@@ -22,3 +22,7 @@ def test_database_view(snap_compare):
 
 def test_downgrade_confirmation(snap_compare):
     assert snap_compare(fixed_database_app(), run_before=database_confirmation, terminal_size=(120, 48))
+
+
+def test_plan_with_the_database_step(snap_compare):
+    assert snap_compare(fixed_database_app(), run_before=plan_with_database_step, terminal_size=(120, 40))

@@ -148,6 +148,11 @@ class DatabaseController:
         self.judge_checklist()
         if self.view is not None:
             self.view.repaint()
+        plans = getattr(self.console, "plans", None)
+        if plans is not None and plans.screen is not None and not plans.running and plans.plan is not None \
+                and all(s.state == "pending" for s in plans.plan.steps):
+            plans.place_database_step(fresh=True)  # the open plan follows what was just read
+            plans.screen.show_plan()
 
     # ---- what each revision expects, and the verdict -------------------------------------------
 
@@ -382,15 +387,20 @@ class DatabaseController:
 
     # ---- the plan (A): the downgrade as a step where a target needs it ------------------------------
 
-    def plan_step(self, plan) -> tuple[object | None, int]:
-        """The database step the plan's targets need (tui.core.plan.database_step) and the index of the first
-        step needing it; (None, 0) when none does, or nothing is known of the database."""
+    def plan_step(self, plan) -> tuple[object | None, int, str]:
+        """The database step the plan's targets need (tui.core.plan.database_step), the index of the first
+        step needing it, and what else the plan should know (targets the database is behind, or that cannot
+        be judged), one sentence or ""."""
         from ..core.plan import DATABASE, HELM, KUBECTL, database_step
 
-        if not self.configured or self.schema is None or len(self.schema.current) != 1:
-            return None, 0
+        if not self.configured:
+            return None, 0, ""
+        if self.schema is None or len(self.schema.current) != 1:
+            return None, 0, ("The database was not judged (" + (self.error or "not read yet, or several heads")
+                             + "); open D before executing.")
         rows = self.app_revisions()
         needs: list[tuple[int, db.Verdict]] = []
+        others: list[db.Verdict] = []
         index = 0
         for step in plan.steps:
             if step.kind == DATABASE:
@@ -404,13 +414,18 @@ class DatabaseController:
             for v in verdicts:
                 if v is not None and v.outcome == db.DOWNGRADE:
                     needs.append((index, v))
+                elif v is not None and v.outcome in (db.BEHIND, db.UNKNOWN):
+                    others.append(v)
             index += 1
+        note = ""
+        if others:
+            note = f"Database: {others[0].reason}" + (f" ({len(others) - 1} more like it.)" if len(others) > 1 else "")
         if not needs:
-            return None, 0
+            return None, 0, note
         deepest = max(needs, key=lambda n: self.schema.index(n[1].downgrade_to)
                       if n[1].downgrade_to != db.BASE else len(self.schema.history) + 1)[1]
         return database_step(self.schema.current[0], deepest.downgrade_to, self.config.alembic_ini,
-                             deepest.reason), needs[0][0]
+                             deepest.reason), needs[0][0], note
 
     def _helm_verdicts(self, release: str, revision: int) -> list[db.Verdict]:
         """What the code of a Helm revision expects: its rendered workloads' pod templates."""

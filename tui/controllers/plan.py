@@ -154,19 +154,28 @@ class PlanController:
         self.screen = PlanScreen(self, f"Roll back every component of {name}")
         self.console.ask(self.screen, lambda _: setattr(self, "screen", None))
 
-    def place_database_step(self) -> bool:
+    def place_database_step(self, fresh: bool = False) -> bool:
         """The database downgrade the targets need, as a step before the first one needing it (or none);
-        True if the steps changed."""
+        True if the steps changed. Not read yet: it is read now, and the open plan follows (`fresh`: what
+        was said of the database before is replaced)."""
         database = getattr(self.console, "database", None)
         if self.plan is None or database is None or not database.configured:
             return False
         from ..core.plan import place_database_step
 
+        if database.schema is None and not database.reading:
+            database.refresh()
+        said_before = getattr(self, "_database_said", "")
+        if fresh and said_before and self.message.endswith(said_before):
+            self.message = self.message[:-len(said_before)].rstrip()
+
         before = [(s.kind, s.schema_to) for s in self.plan.steps]
-        step, index = database.plan_step(self.plan)
+        step, index, note = database.plan_step(self.plan)
         place_database_step(self.plan, step, index)
-        if step is not None:
-            self.message = (self.message + " " if self.message else "") + f"Database step: {step.why}"
+        said = " ".join(part for part in (f"Database step: {step.why}" if step is not None else "", note) if part)
+        self._database_said = said
+        if said:
+            self.message = (self.message + " " if self.message else "") + said
         return before != [(s.kind, s.schema_to) for s in self.plan.steps]
 
     def open_readiness(self) -> None:
