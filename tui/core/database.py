@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 ANNOTATION = "rollback-console/alembic-head"  # on a pod template: the Alembic head its code expects
 BASE = "base"
@@ -42,7 +43,7 @@ class Schema:
     def get(self, revision: str) -> Migration | None:
         return self._by_revision.get(revision)
 
-    @property
+    @cached_property
     def _by_revision(self) -> dict[str, Migration]:
         return {m.revision: m for m in self.history}
 
