@@ -56,8 +56,13 @@ WAIT_TIMEOUT = 300.0  # helm's default --timeout (5m): how long revision 3 waite
 DB_PASSWORD = "pg-Pr0d-s3cr3t-2026"
 
 
+# The Alembic head each release's code expects (examples/eli-maor-migrations): on every pod template.
+ALEMBIC_HEADS = {"v1.9.0": "8b2d3f405c61", "v2.0.0": "ad4f51627e83", "v2.0.1": "be5062738f94"}
+
+
 def _config(tag: str, cause: str, **components: dict) -> dict:
-    config: dict = {"image": {"tag": tag}, "changeCause": cause, "database": {"password": DB_PASSWORD}}
+    config: dict = {"image": {"tag": tag}, "changeCause": cause, "database": {"password": DB_PASSWORD},
+                    "migrations": {"head": ALEMBIC_HEADS[tag]}}
     if components:
         config["components"] = components
     return config

@@ -20,6 +20,11 @@ straight from deb.debian.org; it is cached in ``<repo>/.cache/debs`` and its
 two binaries are unpacked (no dpkg, no install) into
 ``<repo>/.tools/prometheus-<version>/``.
 
+PostgreSQL 15's server (for the database tests) is the machine's own
+(``/usr/lib/postgresql/*/bin``) when it has one; else Debian's ``postgresql-15``,
+``postgresql-client-15`` and ``libpq5`` are fetched with ``apt-get download``
+and unpacked with ``dpkg -x`` into ``<repo>/.tools/postgresql-15/``.
+
 ``TOOLS`` below is the single source of truth: ``tests/tools.py`` loads this
 file to build its version -> path maps.  Stdlib only; Python >= 3.11.
 """
@@ -444,6 +449,64 @@ def fetch_deb(deb: DebTool = PROMETHEUS_DEB) -> None:
 
 
 # --------------------------------------------------------------------------
+# PostgreSQL server (Debian packages), for the database tests
+# --------------------------------------------------------------------------
+
+# The server and pg_dump, and the client library they link; unpacked with `dpkg -x` (no install).
+POSTGRES_PACKAGES = ("postgresql-15", "postgresql-client-15", "libpq5")
+POSTGRES_DIR = TOOLS_DIR / "postgresql-15"
+
+
+def system_postgres_bin() -> Path | None:
+    """The machine's own PostgreSQL server binaries (Debian's /usr/lib/postgresql/<major>/bin), newest first."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0, reverse=True)
+    return found[0].parent if found else None
+
+
+def postgres_bin(root: Path = REPO_ROOT) -> Path:
+    """Where the tests find initdb, postgres, pg_ctl and pg_dump: the machine's, else the fetched ones."""
+    return system_postgres_bin() or root / ".tools" / "postgresql-15" / "usr" / "lib" / "postgresql" / "15" / "bin"
+
+
+def postgres_libs(root: Path = REPO_ROOT) -> Path:
+    """The fetched libpq (LD_LIBRARY_PATH for the fetched binaries; the machine's need none)."""
+    return root / ".tools" / "postgresql-15" / "usr" / "lib" / "x86_64-linux-gnu"
+
+
+def fetch_postgres(force: bool = False) -> None:
+    """`apt-get download` Debian's postgresql-15 (and libpq5) and `dpkg -x` them into .tools/postgresql-15/,
+    when the machine has no PostgreSQL server of its own."""
+    if system_postgres_bin() is not None and not force:
+        print(f"postgresql -> {system_postgres_bin()} (the machine's)", flush=True)
+        return
+    if (POSTGRES_DIR / "usr" / "lib" / "postgresql" / "15" / "bin" / "postgres").is_file():
+        print(f"postgresql 15 -> {POSTGRES_DIR.relative_to(REPO_ROOT)} (cached)", flush=True)
+        return
+    for tool in ("apt-get", "dpkg"):
+        if shutil.which(tool) is None:
+            raise FetchError(f"{tool} is missing: install PostgreSQL 15's server (Debian's postgresql-15) "
+                             "by hand for the database tests")
+    DEB_CACHE.mkdir(parents=True, exist_ok=True)
+    try:
+        proc = subprocess.run(["apt-get", "download", *POSTGRES_PACKAGES], cwd=DEB_CACHE, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=_DOWNLOAD_TIMEOUT)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise FetchError(f"apt-get download {' '.join(POSTGRES_PACKAGES)} failed ({exc})") from None
+    if proc.returncode != 0:
+        line = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise FetchError(f"apt-get download {' '.join(POSTGRES_PACKAGES)} failed: {line}; run apt-get update "
+                         "and re-run python scripts/fetch_tools.py")
+    POSTGRES_DIR.mkdir(parents=True, exist_ok=True)
+    for package in POSTGRES_PACKAGES:
+        debs = sorted(DEB_CACHE.glob(f"{package}_*_amd64.deb"))
+        if not debs:
+            raise FetchError(f"apt-get download left no {package} .deb in {DEB_CACHE}")
+        subprocess.run(["dpkg", "-x", str(debs[-1]), str(POSTGRES_DIR)], check=True, timeout=_DOWNLOAD_TIMEOUT)
+    print(f"postgresql 15 -> {POSTGRES_DIR.relative_to(REPO_ROOT)} (fetched)", flush=True)
+
+
+# --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
@@ -479,6 +542,7 @@ def run() -> None:
             for tool, version in missing:
                 _report(tool, version, "fetched")
     fetch_deb(PROMETHEUS_DEB)
+    fetch_postgres()
 
 
 def main() -> int:

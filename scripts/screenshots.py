@@ -23,11 +23,14 @@ sys.path.insert(0, str(ROOT))
 from textual.widgets import Input
 
 from tests.support.fixtures import fixed_app
+from tests.support.fixtures.database import fixed_database_app
 from tests.support.fixtures.evidence import checklist_with_evidence
 from tests.support.fixtures.helm import fixed_helm_app
 from tests.support.fixtures.metrics import CONFIG as METRICS_CONFIG
 from tests.support.scenes import (
     an_incident_then_e,
+    database_confirmation,
+    database_view,
     describe_view,
     focus_helm,
     logs_view,
@@ -38,6 +41,7 @@ from tests.support.scenes import (
     open_helm_preview,
     open_known_bad_confirmation,
     plan_open,
+    plan_with_database_step,
     readiness_open,
     rollout_view,
     with_alerts,
@@ -71,6 +75,12 @@ SHOTS: dict[str, tuple[tuple[int, int], Callable[..., Awaitable[None]] | None, s
     "plan": ((120, 40), plan_open(True), "roll back every component (A): the plan mid-run, readiness warnings"),
     "readiness": ((120, 40), readiness_open, "rollback readiness (w): each component against the runbook"),
     "report-preview": ((120, 40), an_incident_then_e, "the incident report's preview (e), before it is written"),
+    # The database shots show the demo's migrations (examples/eli-maor-migrations), the database at v2.0.0's head.
+    "database-160x48": ((160, 48), database_view, "the Database view (D): Alembic's history and each target's verdict"),
+    "database-confirm": ((120, 48), database_confirmation,
+                         "a database downgrade's confirmation: its SQL, the alembic command, the guard"),
+    "database-plan": ((120, 40), plan_with_database_step,
+                      "the plan (A) with the downgrade its backend target needs, before that rollback"),
     # The metrics shots (names starting with "metrics" or "alerts") show answers a real Prometheus gave.
     "metrics-160x48": ((160, 48), metrics_view, "the Metrics view (m): the -errors release, then the rollback"),
     "alerts-160x48": ((160, 48), with_alerts(), "DeploymentFailed firing: on its row and in the header"),
@@ -90,6 +100,8 @@ async def shoot(name: str, out: Path) -> Path:
     size, before, _ = SHOTS[name]
     if name.startswith("helm"):
         app = fixed_helm_app(stuck=name == "helm-stuck")
+    elif name.startswith("database"):
+        app = fixed_database_app()
     else:
         app = fixed_app(config=METRICS_CONFIG) if name.startswith(("metrics", "alerts")) else fixed_app()
     async with app.run_test(size=size) as pilot:

@@ -50,6 +50,7 @@ from widgets.rollout_stream import Progress, RolloutStream
 
 from .appconfig import AppConfig
 from .controllers.checklist import ChecklistKeeper
+from .controllers.database import DatabaseController
 from .controllers.describe import DescribeController
 from .controllers.incident import IncidentController
 from .controllers.metrics import MetricsController
@@ -170,6 +171,7 @@ class RollbackConsole(App):
         self.metrics = MetricsController(self)  # alerts on the rows, the Metrics view (m), health evidence
         self.pod_logs, self.describer = LogsController(self), DescribeController(self)  # the L and y views
         self.rollout_view = RolloutViewController(self)  # the o view of an Argo Rollout
+        self.database = DatabaseController(self)  # the Database view (D): Alembic, loaded on first use
 
     def get_system_commands(self, screen):
         """Textual's own commands but its Quit: ours (ActionsProvider) asks first while something is in flight,
@@ -641,6 +643,9 @@ class RollbackConsole(App):
         from .screens.metrics import MetricsScreen
 
         self.push_screen(MetricsScreen(self.metrics, self.target.namespace, ref.name))
+
+    def action_database(self) -> None:
+        self.database.open()
 
     def action_logs(self) -> None:
         if (ref := self._visible_selection()) is not None:

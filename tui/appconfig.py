@@ -49,6 +49,29 @@ class PrometheusConfig:
 
 
 @dataclass(frozen=True)
+class DatabaseConfig:
+    """The application's database and its Alembic migrations (`database:` in the config, `--database-url`)."""
+
+    alembic_ini: str = ""  # the application's alembic.ini (relative paths: from the config file's folder)
+    url: str = ""  # SQLAlchemy URL, e.g. postgresql+psycopg://app@db/eli (or url_env: the variable holding it)
+    url_env: str = ""
+    annotation: str = "rollback-console/alembic-head"  # on pod templates: the head their code expects
+    versions: tuple[tuple[str, str], ...] = ()  # image tag -> Alembic revision, where no annotation says it
+    backup_dir: str = ""  # where backups go (default: the console's state folder, backups/)
+    pg_dump: str = ""  # the pg_dump binary (default: pg_dump on PATH)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.alembic_ini)
+
+    def database_url(self) -> str:
+        """The URL, read from url_env at the moment it is needed (the environment may hold a secret)."""
+        import os
+
+        return self.url or (os.environ.get(self.url_env, "") if self.url_env else "")
+
+
+@dataclass(frozen=True)
 class AppConfig:
     application: str = ""
     namespace: str | None = None
@@ -64,6 +87,7 @@ class AppConfig:
     rollback_order: tuple[str, ...] = ()  # `order:`: the plan's step order (A); default: the components' order
     stall_after: float = 120.0  # the plan (A): seconds without rollout progress before a step counts as stalled
     prometheus: PrometheusConfig = field(default_factory=PrometheusConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
 
     def component(self, name: str) -> ComponentConfig | None:
         return next((c for c in self.components if c.name == name), None)
@@ -140,7 +164,51 @@ def load(path: str | Path) -> AppConfig:
         rollback_order=_order(data.get("order"), fail),
         stall_after=_seconds(data.get("stall_after", 120.0), "stall_after", fail),
         prometheus=_prometheus(data.get("prometheus"), fail),
+        database=_database(data.get("database"), path.parent, fail),
     )
+
+
+def _database(value, folder: Path, fail) -> DatabaseConfig:
+    """`database: {alembic_ini: PATH, url: URL | url_env: NAME, annotation, versions: {tag: revision}, ...}`."""
+    if value is None or value == "":
+        return DatabaseConfig()
+    if not isinstance(value, dict):
+        raise fail("database must be a mapping, e.g. {alembic_ini: migrations/alembic.ini, url_env: DATABASE_URL}")
+    unknown = set(value) - {"alembic_ini", "url", "url_env", "annotation", "versions", "backup_dir", "pg_dump"}
+    if unknown:
+        raise fail(f"database has no setting {sorted(unknown)[0]!r} (alembic_ini, url, url_env, annotation, "
+                   "versions, backup_dir, pg_dump)")
+    ini = value.get("alembic_ini")
+    if not isinstance(ini, str) or not ini or "\0" in ini:
+        raise fail("database needs alembic_ini: the path of the application's alembic.ini")
+    url, url_env = value.get("url") or "", value.get("url_env") or ""
+    if not isinstance(url, str) or (url and "://" not in url):
+        raise fail(f"database url {url!r} must be a SQLAlchemy URL, e.g. postgresql+psycopg://app@db/eli")
+    if url_env and (not isinstance(url_env, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", url_env)):
+        raise fail(f"database url_env {url_env!r} must be an environment variable's name, e.g. DATABASE_URL")
+    if url and url_env:
+        raise fail("database takes a url or a url_env, not both")
+    annotation = value.get("annotation", "rollback-console/alembic-head")
+    if not isinstance(annotation, str) or not re.match(r"^([a-z0-9.-]+/)?[A-Za-z0-9._-]+$", annotation):
+        raise fail(f"database annotation {annotation!r} is not an annotation key, e.g. rollback-console/alembic-head")
+    versions = value.get("versions") or {}
+    if not isinstance(versions, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and k and v for k, v in versions.items()):
+        raise fail("database versions must map image tags to Alembic revisions, e.g. {v2.0.0: ad4f51627e83}")
+    paths = {}
+    for key in ("backup_dir", "pg_dump"):
+        got = value.get(key) or ""
+        if not isinstance(got, str) or "\0" in got:
+            raise fail(f"database {key} must be a path")
+        paths[key] = str(_beside(folder, got)) if got else ""
+    return DatabaseConfig(alembic_ini=str(_beside(folder, ini)), url=url, url_env=url_env, annotation=annotation,
+                          versions=tuple(versions.items()), **paths)
+
+
+def _beside(folder: Path, path: str) -> Path:
+    """A path from the config file: relative ones are read from the config file's folder."""
+    expanded = Path(path).expanduser()
+    return expanded if expanded.is_absolute() else folder / expanded
 
 
 def _prometheus(value, fail) -> PrometheusConfig:

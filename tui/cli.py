@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "else helm on PATH)")
     parser.add_argument("--prometheus", metavar="URL", help="Prometheus for the runbook's metrics and alerts, "
                         "e.g. http://127.0.0.1:9090 (default: prometheus: from --config; the demo starts its own)")
+    parser.add_argument("--database-url", metavar="URL", help="the application's database, a SQLAlchemy URL "
+                        "(e.g. postgresql+psycopg://app@db/eli), for the Database view (D); needs database.alembic_ini "
+                        "in --config (default: database.url or url_env from --config; the demo has its own)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="open the console on the built-in sandbox cluster (eli-maor application)")
@@ -87,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "Argo Rollouts canary (default eli-maor)")
     demo.add_argument("--kubeconfig-out", type=Path,
                       help="where to write the sandbox's kubeconfig, to use kubectl on it from another terminal")
+    demo.add_argument("--database-url-out", type=Path, metavar="PATH",
+                      help="where to write the demo database's URL, to run alembic on it from another terminal "
+                           "(ELI_MAOR_DATABASE_URL=$(cat PATH) alembic -c examples/eli-maor-migrations/alembic.ini "
+                           "current)")
 
     sandbox = commands.add_parser("sandbox", help="the local Kubernetes API sandbox")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
@@ -203,6 +210,7 @@ def _console(args: argparse.Namespace) -> int:
 
     try:
         config = load(args.config) if args.config else AppConfig()
+        config = _with_database_url(config, args.database_url)  # before the cluster: a usage error comes first
         target = locate(args.kubeconfig, args.context, args.namespace or config.namespace)
         release = _release_of(args, config.release)
         config = _with_prometheus(config, args.prometheus)
@@ -247,15 +255,19 @@ def _demo(args: argparse.Namespace) -> int:
     # closed terminal's SIGHUP, SIGTERM): nothing holding credentials is left in the temporary folder.
     folder = None if args.kubeconfig_out else Path(tempfile.mkdtemp(prefix="rollback-console-"))
     kubeconfig = args.kubeconfig_out or folder / "kubeconfig"
+    # The demo's database lives in that folder; with --kubeconfig-out, in one of its own (removed the same way).
+    db_folder = Path(tempfile.mkdtemp(prefix="rollback-console-db-")) if folder is None else folder
     previous = {sig: signal.signal(sig, _exit_on_signal) for sig in (signal.SIGHUP, signal.SIGTERM)}
     app = None
     try:
         with _demo_backends(kubeconfig, args.speed, find_prometheus(), args.seed, folder) as (sandbox, prometheus):
             target = connect(sandbox.kubeconfig)
+            database_url = _demo_database(folder or db_folder, args.database_url_out)
             app = RollbackConsole(target, selector=f"app={APP}", order=[c.deployment for c in COMPONENTS],
                                   read_only=args.read_only, incident=IncidentSettings(report_dir=args.report_dir),
                                   release=_release_of(args, APP), helm=args.helm or _demo_helm(),
-                                  config=_demo_config(sandbox.kubeconfig, prometheus is not None, args.seed),
+                                  config=_demo_config(sandbox.kubeconfig, prometheus is not None, args.seed,
+                                                      database_url),
                                   exited=_exited(sandbox), exit_on_signals=True)
             app.run()
             code = app.return_code or 0
@@ -268,6 +280,7 @@ def _demo(args: argparse.Namespace) -> int:
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(db_folder, ignore_errors=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if folder is not None:
@@ -352,12 +365,32 @@ def _demo_prometheus(binary: Path, sandbox_url: str, port: int, folder: Path | N
         return None
 
 
-def _demo_config(kubeconfig: Path, prometheus: bool = False, seed: str = "eli-maor"):
+def _demo_database(folder: Path, url_out: Path | None) -> str:
+    """The demo's SQLite database at the current release's head (tui/demo/database.py), in the demo's folder;
+    its URL written to --database-url-out. "" (and a sentence) when it cannot be made."""
+    from .demo import database
+
+    if not database.available():
+        return ""
+    try:
+        url = database.create(folder / "database")
+    except Exception as exc:  # noqa: BLE001 - the demo goes on without a database, saying why
+        print(f"rollback-console: the demo's database could not be created ({type(exc).__name__}: {exc}); "
+              "the demo goes on without it.", file=sys.stderr)
+        return ""
+    if url_out is not None:
+        url_out.parent.mkdir(parents=True, exist_ok=True)
+        url_out.write_text(url + "\n")
+    return url
+
+
+def _demo_config(kubeconfig: Path, prometheus: bool = False, seed: str = "eli-maor", database_url: str = ""):
     """The demo's checklist evidence: a smoke test (tui/demo/smoke.py) for the components with a Service;
     the demo's Prometheus through the sandbox's service proxy when it runs."""
     from kube_sandbox.seeds import APP, APP_NAMESPACE, COMPONENTS
 
-    from .appconfig import AppConfig, ComponentConfig, PrometheusConfig
+    from .appconfig import AppConfig, ComponentConfig, DatabaseConfig, PrometheusConfig
+    from .demo import database
 
     def smoke(deployment: str) -> tuple[str, ...]:
         return (sys.executable, "-m", "tui.demo.smoke", "--kubeconfig", str(kubeconfig), "-n", APP_NAMESPACE,
@@ -372,7 +405,11 @@ def _demo_config(kubeconfig: Path, prometheus: bool = False, seed: str = "eli-ma
         for c in COMPONENTS),
         # Scraped every second: rate() over 10 s reacts within seconds; health must hold for 15 s after a rollback.
         prometheus=PrometheusConfig(service=DEMO_PROMETHEUS_SERVICE, rate_window="10s", window=15.0)
-        if prometheus else PrometheusConfig())
+        if prometheus else PrometheusConfig(),
+        database=DatabaseConfig(alembic_ini=str(database.INI), url=database_url,
+                                versions=tuple(database.VERSIONS.items()),
+                                backup_dir=str(Path(database_url.removeprefix("sqlite:///")).parent / "backups"))
+        if database_url else DatabaseConfig())
 
 
 def _demo_helm() -> str:
@@ -401,6 +438,23 @@ def _with_prometheus(config, url: str | None):
         raise ConsoleError(f"--prometheus {url!r} must be an http or https URL, e.g. http://127.0.0.1:9090")
     return dataclasses.replace(config, prometheus=dataclasses.replace(config.prometheus, url=url.rstrip("/"),
                                                                       service=""))
+
+
+def _with_database_url(config, url: str | None):
+    """--database-url overrides the config file's database url (or url_env)."""
+    import dataclasses
+
+    from .core.errors import ConsoleError
+
+    if not url:
+        return config
+    if not config.database.alembic_ini:
+        raise ConsoleError("--database-url needs database.alembic_ini in the config file (--config): the "
+                           "migrations it is judged against.")
+    if "://" not in url:
+        raise ConsoleError(f"--database-url must be a SQLAlchemy URL, e.g. postgresql+psycopg://app@db/eli; "
+                           f"got {url.partition(':')[0]!r}…")
+    return dataclasses.replace(config, database=dataclasses.replace(config.database, url=url, url_env=""))
 
 
 def _grafana(args: argparse.Namespace) -> int:

@@ -317,3 +317,46 @@ def rollout_view(moment: str, jump: str = ""):
         await pilot.pause()
 
     return scene
+
+
+async def database_view(pilot) -> None:
+    """D, the target moved to the backend's revision 1 (v1.9.0): a downgrade is needed."""
+    app = pilot.app
+    await pilot.pause()
+    await pilot.press("D")
+    await pilot.pause()
+    screen = app.screen
+    screen.selected = next(n for n, r in enumerate(screen.rows) if r.component == "eli-maor-backend"
+                           and r.revision == 1)
+    screen.repaint()
+    await pilot.pause()
+
+
+async def database_confirmation(pilot) -> None:
+    """Then d: the downgrade's confirmation, its SQL from Alembic's offline mode (handed over on the UI loop
+    instead of from a worker, so the picture waits for nothing)."""
+    from tests.support.database import CURRENCY, INI, RENAME
+    from tui.database.migrations import downgrade_sql
+
+    app = pilot.app
+    await database_view(pilot)
+    sql = downgrade_sql(INI, "postgresql+psycopg://eli@db/eli_maor", RENAME, CURRENCY)
+    controller = app.database
+    controller._preview = lambda op: controller._confirm(op, sql, "")
+    app.run_off_loop = lambda work, **kwargs: work()
+    await pilot.press("d")
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def plan_with_database_step(pilot) -> None:
+    """A with the backend's target set to revision 1 (v1.9.0): the database step comes first."""
+    app = pilot.app
+    await plan_open(False)(pilot)
+    plan = app.plans.plan
+    backend = next(n for n, s in enumerate(plan.steps) if s.name == BACKEND)
+    plan.set_target(backend, "1")
+    app.plans.message = f"{BACKEND} will roll back to revision 1."
+    app.plans.place_database_step()
+    app.screen.show_plan()
+    await pilot.pause()

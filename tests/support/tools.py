@@ -49,6 +49,11 @@ HELM: dict[str, Path] = {v: _fetch_tools.tool_path("helm", v) for v in _fetch_to
 PROMETHEUS: Path = _fetch_tools.deb_tool_path("prometheus")
 PROMTOOL: Path = _fetch_tools.deb_tool_path("promtool")
 
+# PostgreSQL's server binaries (initdb, postgres, pg_ctl, pg_dump): the machine's, else Debian's fetched ones,
+# whose libpq is in POSTGRES_LIBS.
+POSTGRES_BIN: Path = _fetch_tools.postgres_bin()
+POSTGRES_LIBS: Path = _fetch_tools.postgres_libs()
+
 # The newest of each (first row of the table).
 DEFAULT_KUBECTL: Path = next(iter(KUBECTL.values()))
 DEFAULT_HELM: Path = next(iter(HELM.values()))

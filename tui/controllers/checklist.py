@@ -159,6 +159,15 @@ class ChecklistKeeper:
         if metrics is not None:  # the rollback's moment, marked on its sparklines
             metrics.rolled_back(component, self._confirmed_at[component])
         self.show(runbook.TARGET, evidence.targets_chosen(self.targets), component)
+        database = self._database()
+        if database is not None:  # is the database compatible with the confirmed target?
+            database.judge_checklist()
+            database.refresh()
+
+    def _database(self):
+        """The database controller when a database is configured (tui/controllers/database.py), else None."""
+        database = getattr(self.console, "database", None)
+        return database if database is not None and database.configured else None
 
     def rollback_succeeded(self, component: str, command: str = "") -> None:
         # A new rollback: what was proven of this component before no longer holds.
@@ -337,6 +346,8 @@ class ChecklistKeeper:
         slug = item.slug
         if by_hand:
             self.mark(key, True, component, "ticked by hand")
+        elif slug == runbook.DATABASE and self._database() is not None:
+            self._database().open()  # Alembic's evidence: the view judges the target, its verdict ticks the item
         elif slug == runbook.DATABASE:
             self._ask_note(key, component)
         elif slug == runbook.NOTIFY and self.config.notify:

@@ -18,6 +18,7 @@ from ..core import readiness
 from ..core.errors import one_line
 from ..core.plan import (
     CANCELLED,
+    DATABASE,
     DONE_OK,
     FAILED,
     HELM,
@@ -166,9 +167,34 @@ class PlanController:
             self.message = (f"{len(self.plan.steps)} steps, one at a time; each waits for its rollout. "
                             "t: change the highlighted step's target, x: execute." if self.plan.steps
                             else "No components yet: wait for the Components list, then press A again.")
+            self.place_database_step()
         name = self.console.config.application or self.console.target.namespace
         self.screen = PlanScreen(self, f"Roll back every component of {name}")
         self.console.ask(self.screen, lambda _: setattr(self, "screen", None))
+
+    def place_database_step(self, fresh: bool = False) -> bool:
+        """The database downgrade the targets need, as a step before the first one needing it (or none);
+        True if the steps changed. Not read yet: it is read now, and the open plan follows (`fresh`: what
+        was said of the database before is replaced)."""
+        database = getattr(self.console, "database", None)
+        if self.plan is None or database is None or not database.configured:
+            return False
+        from ..core.plan import place_database_step
+
+        if database.schema is None and not database.reading:
+            database.refresh()
+        said_before = getattr(self, "_database_said", "")
+        if fresh and said_before and self.message.endswith(said_before):
+            self.message = self.message[:-len(said_before)].rstrip()
+
+        before = [(s.kind, s.schema_to) for s in self.plan.steps]
+        step, index, note = database.plan_step(self.plan)
+        place_database_step(self.plan, step, index)
+        said = " ".join(part for part in (f"Database step: {step.why}" if step is not None else "", note) if part)
+        self._database_said = said
+        if said:
+            self.message = (self.message + " " if self.message else "") + said
+        return before != [(s.kind, s.schema_to) for s in self.plan.steps]
 
     def open_readiness(self) -> None:
         from ..screens.plan import ReadinessScreen
@@ -203,7 +229,9 @@ class PlanController:
                     return
                 problem = self.plan.set_target(index, text)
                 self._say(problem or f"{step.label} will roll back to revision {step.target}.", refuse=bool(problem))
-                if self.screen is not None:
+                if self.place_database_step() and self.screen is not None:
+                    self.screen.show_plan()
+                elif self.screen is not None:
                     self.screen.show_step(index)
 
         self.console.ask(PromptScreen(
@@ -267,7 +295,8 @@ class PlanController:
         commands = tuple(" ".join(s.command(plan.namespace)) for s in plan.steps)
         op = PlanOperation(
             summary=f"Roll back {len(plan.steps)} steps in namespace {plan.namespace}, one at a time",
-            changes=[f"{n + 1}. {s.label}: revision {s.current} → {s.target} ({s.images})"
+            changes=[f"{n + 1}. database: back up, then alembic downgrade {s.schema_from} → {s.schema_to} ({s.why})"
+                     if s.kind == DATABASE else f"{n + 1}. {s.label}: revision {s.current} → {s.target} ({s.images})"
                      for n, s in enumerate(plan.steps)]
             + ["a failure or a stall stops the plan; c on the plan screen cancels it after the running step"],
             commands=commands)
@@ -314,7 +343,10 @@ class PlanController:
         console.record("plan", console.config.application or plan.namespace,
                    f"roll back every component: {len(plan.steps)} steps" + (f" (reason: {reason})" if reason else ""),
                    "; ".join(" ".join(s.command(plan.namespace)) for s in plan.steps), payload={"op": self.run_id})
-        self.executor = PlanExecutor(plan, ClusterBackend(console.target.api, plan.namespace, access),
+        database = getattr(console, "database", None)
+        backend = ClusterBackend(console.target.api, plan.namespace, access,
+                                 database.plan_downgrade if database is not None and database.configured else None)
+        self.executor = PlanExecutor(plan, backend,
                                      lambda ev: console.call_soon(self._event, ev), stall_after=self.stall_after,
                                      reason=reason)
         if reason:  # also each kubectl step's change-cause ("Rollback to revision N: <reason>")
@@ -338,7 +370,8 @@ class PlanController:
         assert plan is not None
         step = plan.steps[ev.index]
         # As for u/r: the step is a command ("plan-step") and its result an "outcome" the audit log pairs with it.
-        payload = {"action": "rollback" if step.kind == KUBECTL else "helm-rollback", "revision": step.target,
+        action = {KUBECTL: "rollback", DATABASE: "database-downgrade"}.get(step.kind, "helm-rollback")
+        payload = {"action": action, "revision": step.schema_to if step.kind == DATABASE else step.target,
                    "plan": True, "op": f"{self.run_id}/{ev.index}"}
         if ev.start:
             for key in _step_keys(step):
@@ -351,6 +384,8 @@ class PlanController:
             console.record("outcome", ev.component, ev.text, ev.command, ev.ok, payload={**payload, "state": ev.state})
             for key in _step_keys(step):
                 console.ledger.finish(key)
+            if step.kind == DATABASE and console.alive:
+                console.database.refresh()  # what Alembic says now
             if ev.state == ROLLED_OUT:
                 for name in step.covers:
                     console.ledger.rolled_back.add(name)
@@ -398,7 +433,11 @@ class PlanController:
 
 
 def _step_keys(step) -> list[Ref]:
-    """What a step holds busy in the ledger: its workloads, and the release for a Helm step."""
+    """What a step holds busy in the ledger: its workloads, the release for a Helm step, the database."""
+    if step.kind == DATABASE:
+        from .database import REF
+
+        return [REF]
     covered = [Ref(step.workload, name) for name in step.covers]
     return covered + ([release_ref(step.name)] if step.kind == HELM else [])
 
@@ -408,7 +447,11 @@ def _keys(plan: Plan) -> list[Ref]:
 
 
 def _event_ref(step, component: str) -> Ref:
-    """Where a step's event goes in the Rollout stream: its workload, or the release."""
+    """Where a step's event goes in the Rollout stream: its workload, the release, or the database."""
+    if step.kind == DATABASE:
+        from .database import REF
+
+        return REF
     return release_ref(component) if step.kind == HELM and component == step.name else Ref(step.workload, component)
 
 

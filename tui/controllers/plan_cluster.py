@@ -27,10 +27,17 @@ class HelmAccess:
 
 
 class ClusterBackend(Backend):
-    def __init__(self, api: client.ApiClient, namespace: str, helm: HelmAccess | None = None) -> None:
+    def __init__(self, api: client.ApiClient, namespace: str, helm: HelmAccess | None = None,
+                 database: Callable[[Step, str, Callable[[str], None]], tuple[bool, str, str]] | None = None) -> None:
         self.api = api
         self.namespace = namespace
         self.helm = helm
+        self.database = database  # DatabaseController.plan_downgrade: a backup, then alembic downgrade
+
+    def downgrade(self, step: Step, reason: str, on_line: Callable[[str], None]) -> tuple[bool, str, str]:
+        if self.database is None:
+            return super().downgrade(step, reason, on_line)
+        return self.database(step, reason, on_line)
 
     def roll_back(self, step: Step, reason: str, on_line: Callable[[str], None]) -> tuple[str, bool, str, str]:
         if step.kind == HELM:

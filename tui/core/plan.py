@@ -25,7 +25,7 @@ from .readiness import ROLES, role_of
 from .rollout import timed_pause
 from .workload import Ref, WorkloadReader
 
-KUBECTL, HELM = "kubectl", "helm"
+KUBECTL, HELM, DATABASE = "kubectl", "helm", "alembic"
 
 PENDING, RUNNING, ROLLED_OUT, FAILED, STALLED, SKIPPED, CANCELLED = (
     "pending", "running", "rolled out", "failed", "stalled", "skipped", "cancelled")
@@ -51,13 +51,22 @@ class Step:
     known_bad: dict[int, str] = field(default_factory=dict)  # revision -> why it is known bad
     healthy: int = 0  # the newest revision neither current nor known bad (0: none)
     wait: str = ""  # a helm step: `--wait --timeout` this long, so a failure is recorded as failed
+    # A database step (DATABASE): the Alembic revisions it downgrades from and to, and the alembic.ini.
+    schema_from: str = ""
+    schema_to: str = ""
+    alembic_ini: str = ""
+    why: str = ""  # which target needs it, one sentence
 
     @property
     def label(self) -> str:
+        if self.kind == DATABASE:
+            return "database"
         return f"helm release {self.name}" if self.kind == HELM else self.name
 
     def command(self, namespace: str) -> list[str]:
         """The command this step equals (for the reader and the audit log; never run as a string)."""
+        if self.kind == DATABASE:
+            return ["alembic", "-c", self.alembic_ini, "downgrade", self.schema_to]
         if self.kind == HELM:
             waits = ["--wait", "--timeout", self.wait] if self.wait else []
             return ["helm", "rollback", self.name, str(self.target), *waits, "-n", namespace]
@@ -68,6 +77,9 @@ class Step:
 
     def target_problem(self, text: str) -> str | None:
         """Why `text` cannot be this step's target (one sentence), or None."""
+        if self.kind == DATABASE:
+            return ("The database step follows the components' targets (what their code expects); change those, "
+                    "and it follows.")
         if not text.strip().isdigit():
             return "Give a revision number, e.g. " + (str(self.revisions[-2]) if len(self.revisions) > 1 else "1") + "."
         number = int(text)
@@ -114,6 +126,20 @@ class Plan:
 
 
 # ---- building ------------------------------------------------------------------------------------
+
+
+def database_step(current: str, to: str, alembic_ini: str, why: str) -> Step:
+    """The downgrade a target needs, as a step of its own (placed before the first step needing it: the old
+    code must find the schema it expects when its pods start, or their rollout never completes)."""
+    return Step(DATABASE, "database", (), 0, 0, (), images=f"{current} → {to}", schema_from=current,
+                schema_to=to, alembic_ini=alembic_ini, why=why, workload="Database")
+
+
+def place_database_step(plan: Plan, step: Step | None, before: int) -> None:
+    """Put the database step before step `before` (replacing a pending one); None removes it."""
+    plan.steps[:] = [s for s in plan.steps if s.kind != DATABASE or s.state != PENDING]
+    if step is not None:
+        plan.steps.insert(min(before, len(plan.steps)), step)
 
 
 def runbook_order(names: Iterable[str], configured: Sequence[str] = ()) -> list[str]:
@@ -234,6 +260,10 @@ class Backend:
         """Start the rollback: (outcome: "ok" | "noop" | "failed", ok, message, command line)."""
         raise NotImplementedError
 
+    def downgrade(self, step: Step, reason: str, on_line: Callable[[str], None]) -> tuple[bool, str, str]:
+        """A database step: back up, then downgrade; (ok, message, command line)."""
+        return False, "No database is configured for this plan.", " ".join(step.command(""))
+
     def status(self, name: str, kind: str = "Deployment") -> tuple[str, bool, bool, tuple]:
         """(rollout status message, done, error, progress key) of one workload, read now."""
         raise NotImplementedError
@@ -293,6 +323,8 @@ class PlanExecutor:
                 self._say(index, CANCELLED, f"{self.plan.steps[index].label} {why}.", ok=None, final=True)
 
     def _run_step(self, index: int, step: Step) -> bool:
+        if step.kind == DATABASE:
+            return self._run_database_step(index, step)
         command = " ".join(step.command(self.plan.namespace))
         self._say(index, RUNNING, f"plan step {index + 1}: rolling back {step.label} from revision {step.current} "
                                   f"to {step.target}", command, start=True)
@@ -320,6 +352,22 @@ class PlanExecutor:
                 f"{'every rollout' if len(step.covers) > 1 else 'its rollout'} completed.")
         self._say(index, ROLLED_OUT, done, command, ok=True, final=True)
         return True
+
+    def _run_database_step(self, index: int, step: Step) -> bool:
+        command = " ".join(step.command(self.plan.namespace))
+        self._say(index, RUNNING, f"plan step {index + 1}: backing up the database, then downgrading it from "
+                                  f"{step.schema_from} to {step.schema_to}", command, start=True)
+
+        def line(text: str) -> None:
+            self.report(StepEvent(index, step.name, RUNNING, text))
+
+        try:
+            ok, message, command = self.backend.downgrade(step, self.reason, line)
+        except Exception as exc:  # noqa: BLE001 - a bug must stop the plan with a sentence, not kill the worker
+            ok, message = False, f"The database step failed unexpectedly ({type(exc).__name__}: {exc})."
+        self._say(index, ROLLED_OUT if ok else FAILED, message if ok else f"Failed: {message}", command, ok=ok,
+                  final=True)
+        return ok
 
     def _wait(self, index: int, step: Step, name: str) -> tuple[bool, str] | None:
         """Until `name`'s rollout completes (None), or (stalled?, sentence) when it cannot."""

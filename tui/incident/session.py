@@ -29,7 +29,7 @@ from . import auditlog
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 STARTED, CLOSED = "incident-started", "incident-closed"
 # Entries that ran something against the cluster (or a tool): they carry the equivalent command line.
-COMMAND_KINDS = {"action", "plan-step", "helm-rollback", "smoke-test", "health-check", "notify"}
+COMMAND_KINDS = {"action", "plan-step", "helm-rollback", "database-downgrade", "smoke-test", "health-check", "notify"}
 # Commands that change a component: the snapshot they carry is its state just before.
 METRICS = "metrics"  # the metrics' verdict after a rollback (error ratio, p95 held or breached), with its figures
 CHANGE_KINDS = {"action", "plan-step", "helm-rollback"}

@@ -109,6 +109,9 @@ class ConfirmScreen(Dialog[Confirmation | None]):
                 if op.diff:
                     yield Label(getattr(op, "diff_heading", "Pod template diff"), classes="heading")
                     yield DiffView(op.diff, id="diff")
+                if getattr(op, "sql", ""):
+                    yield Label("The SQL it runs (Alembic's offline mode, --sql)", classes="heading")
+                    yield Static(Text(op.sql), id="sql")
             # Helm operations run exactly their command line; kubectl's is an equivalent, for the reader.
             yield Label(getattr(op, "command_heading", "Equivalent kubectl command"), classes="heading",
                         id="command-heading")

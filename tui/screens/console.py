@@ -88,6 +88,9 @@ KEYS: list[Key] = [
     Key("H", "toggle_helm", "Helm", False, SHOW, "show or hide the Helm pane (the release's revisions); on a "
         "Helm revision: enter/d diff against the deployed one (m reveals secrets), r roll back with helm",
         "Show or hide the Helm release pane"),
+    Key("D", "database", "Database", False, SHOW, "the Database view (Alembic): the database's revision, its "
+        "history, which revision expects which migration, the verdict for the rollback target; d/-/v/B "
+        "downgrade (SQL shown first, a backup taken)", "Show the database's migrations and compatibility"),
     Key("?", "help", "Help", True, SHOW, "this help", "Help: every key"),
     Key("ctrl+p", "", "", False, SHOW, "command palette: every action by name"),
     Key("q", "quit", "Quit", True, SHOW, "quit (asks first while an operation is in flight)", "Quit"),

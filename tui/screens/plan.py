@@ -74,7 +74,7 @@ class PlanScreen(Screen):
         return table.cursor_row if table.row_count else None
 
     def _cells(self, n: int, step) -> list:
-        revision = Text(f"{step.current or '-'} → {step.target or '-'}")
+        revision = Text("schema" if step.kind == "alembic" else f"{step.current or '-'} → {step.target or '-'}")
         if step.target in step.known_bad:
             revision.append(" ✗ known bad", style=style(self.app, "error", bold=True))
         label = step.label + (f" ({len(step.covers)} deployments)" if step.kind == "helm" else "")

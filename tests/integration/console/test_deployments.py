@@ -506,8 +506,11 @@ def test_pod_template_diff_ignores_the_hash_label(world: World):
     diff = dep.pod_template_diff(revisions[-1].template, revisions[0].template, "revision 5", "revision 1")
     assert diff.startswith("--- revision 5\n+++ revision 1\n@@ ")
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("---", "+++")]
-    # Revision 5 also has the seed's hand-set LOG_LEVEL, which revision 1 never had.
-    assert changed == ["-    - name: LOG_LEVEL", "-      value: debug", "-    image: ghcr.io/eli-maor/backend:v2.0.0",
+    # Revision 5 also has the seed's hand-set LOG_LEVEL, which revision 1 never had; each release's pod template
+    # says which Alembic head its code expects.
+    assert changed == ["-    rollback-console/alembic-head: ad4f51627e83",
+                       "+    rollback-console/alembic-head: 8b2d3f405c61",
+                       "-    - name: LOG_LEVEL", "-      value: debug", "-    image: ghcr.io/eli-maor/backend:v2.0.0",
                        "+    image: ghcr.io/eli-maor/backend:v1.9.0"]
 
 
