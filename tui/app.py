@@ -467,9 +467,10 @@ class RollbackConsole(App):
             self._freeze_after_first_lists(items)
 
     def _hold_first_lists(self, items: list) -> list:
-        """The workloads' first list is held until their revisions' (ReplicaSets) has come too, for at most
-        HOLD_FIRST_LISTS s: one paint of complete rows, not rows then every row again with its revision (a
-        second pass over 2,000 rows, 0.4 s). A watch that is down ends the hold: that is said at once."""
+        """The first list of each workload kind and of their revisions (ReplicaSets) wait for each other, for
+        at most HOLD_FIRST_LISTS s: one paint of complete rows, not rows then every row again with its revision
+        (a second pass over 2,000 rows, 0.4 s), and the first row (the one selected) is the first of all kinds,
+        not of the kind that listed first. A watch that is down ends the hold: that is said at once."""
         if self._held_since is None and self._listed_kinds:
             return items  # held once already: from then on everything goes straight through
         held = self._held + items
@@ -882,7 +883,7 @@ class RollbackConsole(App):
         self.exit()
 
 
-HOLD_FIRST_LISTS = 0.3  # s: the longest the workloads' first list waits for their revisions' list
+HOLD_FIRST_LISTS = 1.0  # s: the longest the first lists wait for each other (a down or forbidden watch ends it at once)
 
 
 def _watched_kinds() -> set[str]:
