@@ -476,7 +476,7 @@ class RollbackConsole(App):
         held = self._held + items
         first = {*READERS, *(reader.owns for reader in READERS.values())}
         listed = {i.kind for i in held if isinstance(i, Relisted)}
-        down = any(isinstance(i, Health) and not i.live for i in held)
+        down = any(isinstance(i, Health) and not i.live and i.error != flash.CONNECTING for i in held)
         now = time.monotonic()
         if self._held_since is None:
             self._held_since = now

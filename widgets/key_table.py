@@ -14,6 +14,18 @@ class KeyTable(DataTable):
         Binding("k", "cursor_up", "Up", show=False),
     ]
 
+    _widths_rendered: tuple[int, ...] = ()
+
+    def render_lines(self, crop):
+        # DataTable measures new rows when idle, and lines it rendered before that (every column at its
+        # header's width: "eli-" for a name) stay in its line cache until some cell changes. Columns that
+        # changed width since the last render drop those lines.
+        widths = tuple(column.get_render_width(self) for column in self.columns.values())
+        if widths != self._widths_rendered:
+            self._widths_rendered = widths
+            self.notify_style_update()
+        return super().render_lines(crop)
+
 
 class RevisionRows(KeyTable):
     """A list of revisions, one row each, with ages from an injected clock; `selected` is under the cursor."""

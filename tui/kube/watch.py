@@ -22,6 +22,7 @@ from kubernetes.client.rest import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
 from ..core.errors import ConsoleError
+from ..core.flash import CONNECTING
 from ..core.items import Changed, Health, Relisted
 from .errors import from_api_exception
 
@@ -174,7 +175,7 @@ class WatchHub:
 
     def start(self, sources: list[Source]) -> None:
         for source in sources:
-            self.health(source.kind, False, "connecting")
+            self.health(source.kind, False, CONNECTING)
             watcher = Watcher(source, self)
             self._watchers.append(watcher)
             watcher.start()
