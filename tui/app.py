@@ -486,7 +486,10 @@ class RollbackConsole(App):
             return []
         self._held, self._held_since = [], None
         self._listed_kinds |= listed or {"*"}  # marks the hold as over, whatever came
-        return held
+        # Workloads, then what their revisions are, then the rest (each kind's items in their order): a pod
+        # applied before its ReplicaSet and workload would belong to no component.
+        rank = {kind: 0 for kind in READERS} | {reader.owns: 1 for reader in READERS.values()}
+        return sorted(held, key=lambda item: rank.get(item.kind, 2))
 
     def _freeze_after_first_lists(self, items: list) -> None:
         """Once every watch has listed, move what exists to the GC's permanent generation:

@@ -47,8 +47,9 @@ def stream_texts(app: RollbackConsole) -> list[str]:
 
 
 async def ready(pilot, app: RollbackConsole, component: str = BACKEND) -> None:
-    """Components listed, `component` selected, its revisions shown."""
+    """Components listed, their pods too, `component` selected, its revisions shown."""
     await wait_for(pilot, lambda: app.components_table.row_count >= 4, "the components")
+    await wait_for(pilot, lambda: "Pod" in app.state.watches and app.state.watches["Pod"].live, "the pods listed")
     app.components_table.select(component)
     await wait_for(pilot, lambda: str(app.selected) == component and app.revisions_table.row_count > 0,
                    f"{component} selected with its revisions")

@@ -31,7 +31,11 @@ async def _held_until_every_kind_listed():
         assert app._hold_first_lists([*connecting, listed("Deployment")]) == []
         assert app._hold_first_lists([listed("Pod"), listed("ReplicaSet")]) == []
         released = app._hold_first_lists([listed("Rollout")])
-        assert released == [*connecting, listed("Deployment"), listed("Pod"), listed("ReplicaSet"), listed("Rollout")]
+        arrived = [*connecting, listed("Deployment"), listed("Pod"), listed("ReplicaSet"), listed("Rollout")]
+        # Released workloads first, then ReplicaSets, then the rest, each kind's items in their order.
+        rank = {"Deployment": 0, "Rollout": 0, "ReplicaSet": 1}
+        assert released == sorted(arrived, key=lambda item: rank.get(item.kind, 2))
+        assert [i.kind for i in released if isinstance(i, Relisted)] == ["Deployment", "Rollout", "ReplicaSet", "Pod"]
         # Held once: from then on every batch goes straight through.
         assert app._hold_first_lists([listed("Event")]) == [listed("Event")]
 

@@ -17,6 +17,7 @@ from widgets.messages import OperationFinished, OperationPlanned
 from widgets.revision_table import RevisionTable
 
 from ..core.errors import ConsoleError, one_line
+from ..core.flash import CONNECTING
 from ..core.knownbad import warning_line
 from ..core.names import CHANGE_CAUSE, SERVING_LABEL
 from ..core.operations import Operation
@@ -163,6 +164,11 @@ class OperationsController:
     def traffic(self) -> None:
         name = self._component_for("traffic", "divert_traffic")
         if not name:
+            return
+        pod_watch = self.console.state.watches.get("Pod")
+        if pod_watch is None or (not pod_watch.live and pod_watch.error == CONNECTING):
+            # Which way to divert is read from the pods' labels: before their first list it would be a guess.
+            self.console.refuse(f"The pods of {name.name} are not listed yet; press t again in a moment.")
             return
         pods = self.console.state.pods_of(name)
         serving_now = any((p["metadata"].get("labels") or {}).get(SERVING_LABEL) == "true" for p in pods)

@@ -210,10 +210,16 @@ class ClusterState:
                 owned = self.objects[ref["kind"]].get(ref["name"])
                 if owned is not None:
                     return self.component_of(ref["kind"], owned)
-                # The pod may arrive before its ReplicaSet: its name says whose it is (when one kind owns them).
+                # The pod may arrive before its ReplicaSet: its name says whose it is (when one kind owns them,
+                # or when only one of the kinds that do has a workload of that name).
                 owners = self.owned_by[ref["kind"]]
-                if "-" in ref["name"] and len(owners) == 1:
-                    return Ref(next(iter(owners)), ref["name"].rsplit("-", 1)[0])
+                if "-" in ref["name"]:
+                    workload = ref["name"].rsplit("-", 1)[0]
+                    if len(owners) == 1:
+                        return Ref(next(iter(owners)), workload)
+                    known = [k for k in sorted(owners) if workload in self.objects.get(k, {})]
+                    if len(known) == 1:
+                        return Ref(known[0], workload)
             return None
         if kind == "Event":
             involved = obj.get("involvedObject") or {}

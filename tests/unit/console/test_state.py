@@ -126,3 +126,17 @@ def test_human_age(seconds, text):
                                         ("localhost:5000/app:1.2", "1.2")])
 def test_image_tag(image, tag):
     assert image_tag(image) == tag
+
+
+def test_pods_listed_before_their_replicasets_belong_to_their_workload():
+    """Two kinds own ReplicaSets (Deployments and Argo Rollouts): a pod that comes before its ReplicaSet is
+    placed by its name on the one workload of that name, as with one owner kind."""
+    sandbox = Sandbox("eli-maor")
+    state = ClusterState(NS, READERS, clock=lambda: 1_800_000_000.0, order=ORDER)
+    assert len(state.owned_by["ReplicaSet"]) == 2
+    state.apply([Relisted("Deployment", tuple(sandbox.api.list(DEPLOYMENT, NS))),
+                 Relisted("Pod", tuple(sandbox.api.list(POD, NS)))])
+    backend = Ref("Deployment", "eli-maor-backend")
+    assert len(state.pods_of(backend)) == 2
+    state.apply([Relisted("ReplicaSet", tuple(sandbox.api.list(REPLICASET, NS)))])
+    assert len(state.pods_of(backend)) == 2
