@@ -10,7 +10,7 @@ def assert_sentence(text: object) -> None:
     text = str(text)
     assert text, "an empty message"
     assert "\n" not in text and "\r" not in text, text
-    assert "Traceback" not in text and 'File "' not in text, text
+    assert "Traceback (most recent call last)" not in text and 'File "' not in text, text
 
 
 def assert_console_error(exc: BaseException) -> None:
