@@ -112,6 +112,10 @@ def load(path: str | Path) -> AppConfig:
         raise ConsoleError(f"Cannot read the config file {path}: {exc.strerror}.") from None
     except yaml.YAMLError as exc:
         raise ConsoleError(f"The config file {path} is not valid YAML: {str(exc).splitlines()[0]}.") from None
+    except UnicodeDecodeError:
+        raise ConsoleError(f"The config file {path} is not text (binary data); pass --config with a YAML file.") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConsoleError(f"The config file {path} is nested too deeply to be a console config.") from None
     if not isinstance(data, dict):
         raise ConsoleError(f"The config file {path} must be a YAML mapping with 'application' and 'components'.")
 

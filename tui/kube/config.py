@@ -100,18 +100,24 @@ def locate(
                            "YAML file.") from None
     except yaml.YAMLError as exc:
         raise ConsoleError(f"The kubeconfig {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConsoleError(f"The kubeconfig {path} is nested too deeply to be a kubeconfig file.") from None
     if not isinstance(document, dict):
         raise ConsoleError(f"The kubeconfig {path} is not a kubeconfig file (expected a YAML mapping).")
-    contexts = {c.get("name"): c.get("context") or {} for c in document.get("contexts") or [] if isinstance(c, dict)}
+    # Any field may hold any YAML type (or an alias of a huge structure): only names that are strings count.
+    contexts = _named(document.get("contexts"), "context")
     name = context or document.get("current-context")
     if not name:
         raise ConsoleError(f"The kubeconfig {path} has no current context: pass --context.")
+    if not isinstance(name, str):
+        raise ConsoleError(f"The current-context in {path} is not a name: pass --context.")
     if name not in contexts:
-        known = ", ".join(sorted(n for n in contexts if n)) or "none"
-        raise ConsoleError(f"Unknown context {name!r} in {path} (known: {known}).")
-    chosen = contexts[name] if isinstance(contexts[name], dict) else {}
-    clusters = {c.get("name"): c.get("cluster") or {} for c in document.get("clusters") or [] if isinstance(c, dict)}
-    cluster = clusters.get(chosen.get("cluster"))
+        known = ", ".join(sorted(contexts)[:20]) or "none"
+        raise ConsoleError(f"Unknown context {name[:80]!r} in {path} (known: {known[:300]}).")
+    chosen = contexts[name]
+    clusters = _named(document.get("clusters"), "cluster")
+    cluster_name = chosen.get("cluster")
+    cluster = clusters.get(cluster_name) if isinstance(cluster_name, str) else None
     server = cluster.get("server") if isinstance(cluster, dict) else None
     if not isinstance(server, str) or not server:
         raise ConsoleError(f"The context {name!r} in {path} names no cluster with a server; check its "
@@ -120,6 +126,18 @@ def locate(
     if not isinstance(ns, str):
         raise ConsoleError(f"The namespace of context {name!r} in {path} is not a name; pass -n.")
     return Target(name, ns, server.rstrip("/"), path)
+
+
+def _named(entries: object, key: str) -> dict[str, dict]:
+    """A kubeconfig list of {name, <key>: {...}} as {name: {...}}; entries of other shapes are left out."""
+    if not isinstance(entries, list):
+        return {}
+    named = {}
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"]:
+            body = entry.get(key)
+            named[entry["name"]] = body if isinstance(body, dict) else {}
+    return named
 
 
 def _client(path: Path, context: str) -> client.ApiClient:
