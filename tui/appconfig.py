@@ -123,28 +123,32 @@ def load(path: str | Path) -> AppConfig:
         return ConsoleError(f"In {path}: {what}.")
 
     app = data.get("application") or ""
-    if app and not NAME.match(str(app)):
-        raise fail(f"application {app!r} is not a valid Kubernetes name")
+    if app and (not isinstance(app, str) or not NAME.match(app)):
+        raise fail(f"application {_shown(app)} is not a valid Kubernetes name")
     components = []
     for n, entry in enumerate(data.get("components") or [], start=1):
         if not isinstance(entry, dict) or not entry.get("name"):
             raise fail(f"component {n} needs a name")
-        kind, name = entry.get("kind", "Deployment"), str(entry["name"])
+        kind, name = entry.get("kind", "Deployment"), entry["name"]
+        if not isinstance(name, str):
+            raise fail(f"component {n}'s name must be a string, not {_shown(name)}")
         if kind not in KINDS:
-            raise fail(f"component {name} has kind {kind!r}; supported: {', '.join(KINDS)}")
+            raise fail(f"component {name} has kind {_shown(kind)}; supported: {', '.join(KINDS)}")
         if not NAME.match(name):
-            raise fail(f"component name {name!r} is not a valid Kubernetes name")
+            raise fail(f"component name {_shown(name)} is not a valid Kubernetes name")
         smoke = _arguments(entry.get("smoke_test"), f"smoke_test of {name}", fail)
         health = _arguments(entry.get("health_check"), f"health_check of {name}", fail)
         components.append(ComponentConfig(kind, name, smoke, health))
-    pattern = str(data.get("production_pattern", "prod"))
+    pattern = data.get("production_pattern", "prod")
+    if not isinstance(pattern, str):
+        raise fail(f"production_pattern must be a regular expression, not {_shown(pattern)}")
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise fail(f"production_pattern {pattern!r} is not a regular expression ({exc})") from None
+        raise fail(f"production_pattern {_shown(pattern)} is not a regular expression ({exc})") from None
     window = data.get("pod_health_window", DEFAULT_POD_HEALTH_WINDOW)
     if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 <= window <= 3600:
-        raise fail(f"pod_health_window {window!r} must be a number of seconds from 0 to 3600, e.g. 60")
+        raise fail(f"pod_health_window {_shown(window)} must be a number of seconds from 0 to 3600, e.g. 60")
     patterns = data.get("log_error_patterns", DEFAULT_LOG_ERROR_PATTERNS)
     if isinstance(patterns, list) and patterns and all(isinstance(p, str) and p for p in patterns):
         patterns = "|".join(f"(?:{p})" for p in patterns)
@@ -153,7 +157,10 @@ def load(path: str | Path) -> AppConfig:
     try:
         re.compile(patterns)
     except re.error as exc:
-        raise fail(f"log_error_patterns {patterns!r} is not a regular expression ({exc})") from None
+        raise fail(f"log_error_patterns {_shown(patterns)} is not a regular expression ({exc})") from None
+    for key in ("namespace", "selector"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise fail(f"{key} must be a string, not {_shown(data[key])}")
     return AppConfig(
         application=str(app),
         namespace=data.get("namespace"),
@@ -172,6 +179,15 @@ def load(path: str | Path) -> AppConfig:
     )
 
 
+def _shown(value) -> str:
+    """A value for a message: a scalar as written (cut), a collection by its type. Never the repr of a
+    collection: YAML aliases can make a small file a structure too large to print (a billion laughs)."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        text = repr(value)
+        return text if len(text) <= 80 else text[:79] + "…'"
+    return {"list": "a list", "dict": "a mapping"}.get(type(value).__name__, f"a {type(value).__name__}")
+
+
 def _database(value, folder: Path, fail) -> DatabaseConfig:
     """`database: {alembic_ini: PATH, url: URL | url_env: NAME, annotation, versions: {tag: revision}, ...}`."""
     if value is None or value == "":
@@ -187,14 +203,14 @@ def _database(value, folder: Path, fail) -> DatabaseConfig:
         raise fail("database needs alembic_ini: the path of the application's alembic.ini")
     url, url_env = value.get("url") or "", value.get("url_env") or ""
     if not isinstance(url, str) or (url and "://" not in url):
-        raise fail(f"database url {url!r} must be a SQLAlchemy URL, e.g. postgresql+psycopg://app@db/eli")
+        raise fail(f"database url {_shown(url)} must be a SQLAlchemy URL, e.g. postgresql+psycopg://app@db/eli")
     if url_env and (not isinstance(url_env, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", url_env)):
-        raise fail(f"database url_env {url_env!r} must be an environment variable's name, e.g. DATABASE_URL")
+        raise fail(f"database url_env {_shown(url_env)} must be an environment variable's name, e.g. DATABASE_URL")
     if url and url_env:
         raise fail("database takes a url or a url_env, not both")
     annotation = value.get("annotation", "rollback-console/alembic-head")
     if not isinstance(annotation, str) or not re.match(r"^([a-z0-9.-]+/)?[A-Za-z0-9._-]+$", annotation):
-        raise fail(f"database annotation {annotation!r} is not an annotation key, e.g. rollback-console/alembic-head")
+        raise fail(f"database annotation {_shown(annotation)} is not an annotation key, e.g. rollback-console/alembic-head")
     versions = value.get("versions") or {}
     if not isinstance(versions, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and k and v for k, v in versions.items()):
@@ -225,20 +241,20 @@ def _prometheus(value, fail) -> PrometheusConfig:
         raise fail("prometheus must be a URL or a mapping with url or service, e.g. {service: monitoring/prometheus:9090}")
     url, service = value.get("url") or "", value.get("service") or ""
     if url and (not isinstance(url, str) or not prometheus_url_ok(url)):
-        raise fail(f"prometheus url {url!r} must be an http or https URL, e.g. http://127.0.0.1:9090")
+        raise fail(f"prometheus url {_shown(url)} must be an http or https URL, e.g. http://127.0.0.1:9090")
     if service and (not isinstance(service, str) or not SERVICE.match(service)):
-        raise fail(f"prometheus service {service!r} must be namespace/name:port, e.g. monitoring/prometheus-k8s:9090")
+        raise fail(f"prometheus service {_shown(service)} must be namespace/name:port, e.g. monitoring/prometheus-k8s:9090")
     if url and service:
         raise fail("prometheus takes a url or a service, not both")
     error_ratio = value.get("error_ratio_max", 0.01)
     if isinstance(error_ratio, bool) or not isinstance(error_ratio, (int, float)) or not 0 <= error_ratio <= 1:
-        raise fail(f"prometheus error_ratio_max {error_ratio!r} must be a fraction from 0 to 1, e.g. 0.01")
+        raise fail(f"prometheus error_ratio_max {_shown(error_ratio)} must be a fraction from 0 to 1, e.g. 0.01")
     p95 = value.get("p95_max", 0.5)
     if isinstance(p95, bool) or not isinstance(p95, (int, float)) or not 0 < p95 <= 3600:
-        raise fail(f"prometheus p95_max {p95!r} must be a number of seconds, e.g. 0.5")
+        raise fail(f"prometheus p95_max {_shown(p95)} must be a number of seconds, e.g. 0.5")
     rate_window = value.get("rate_window", "1m")
     if not isinstance(rate_window, str) or not re.match(r"^[1-9][0-9]*(s|m|h)$", rate_window):
-        raise fail(f"prometheus rate_window {rate_window!r} must be a duration like 30s, 1m or 5m")
+        raise fail(f"prometheus rate_window {_shown(rate_window)} must be a duration like 30s, 1m or 5m")
     return PrometheusConfig(url=url.rstrip("/"), service=service, error_ratio_max=float(error_ratio),
                             p95_max=float(p95), window=_seconds(value.get("window", 60.0), "prometheus window", fail),
                             rate_window=rate_window)
@@ -250,7 +266,7 @@ def prometheus_url_ok(url: str) -> bool:
 
 def _seconds(value, what: str, fail) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 3600:
-        raise fail(f"{what} {value!r} must be a number of seconds from 1 to 3600, e.g. 120")
+        raise fail(f"{what} {_shown(value)} must be a number of seconds from 1 to 3600, e.g. 120")
     return float(value)
 
 
@@ -267,7 +283,7 @@ def _release(value, fail) -> str:
     if value is None or value == "":
         return ""
     if not isinstance(value, str) or len(value) > 53 or not NAME.match(value):
-        raise fail(f"release {value!r} is not a valid Helm release name (lower-case letters, digits and '-', "
+        raise fail(f"release {_shown(value)} is not a valid Helm release name (lower-case letters, digits and '-', "
                    "at most 53)")
     return value
 

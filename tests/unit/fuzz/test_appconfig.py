@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -60,3 +62,21 @@ def test_deep_nesting_is_one_sentence(tmp_path_factory, depth, bracket):
     path = tmp_path_factory.mktemp("cfg") / "console.yaml"
     path.write_text(bracket * depth)
     _check(path)
+
+
+BOMB = "".join(f"{x}: &{x} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+               for p, x in zip(["", *"abcdefg"], "abcdefgh"))
+
+
+@pytest.mark.parametrize("key", ["application", "components", "production_pattern", "pod_health_window", "notify",
+                                 "release", "helm", "order", "stall_after", "prometheus", "database",
+                                 "log_error_patterns", "namespace", "selector"])
+def test_an_alias_bomb_at_any_key_is_one_sentence_at_once(tmp_path, key):
+    """9^8 strings if expanded: every key answers without printing (or walking) what it was given."""
+    path = tmp_path / "console.yaml"
+    path.write_text(BOMB + f"{key}: *h\n")
+    started = time.monotonic()
+    with pytest.raises(ConsoleError) as caught:
+        load(path)
+    assert time.monotonic() - started < 2.0
+    assert "\n" not in caught.value.message and len(caught.value.message) < 300
