@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from textual.widgets import Input
 
 from tests.support.fixtures import fixed_app
+from tests.support.fixtures.canary import canary_app, open_rollout_confirmation
 from tests.support.fixtures.database import fixed_database_app
 from tests.support.fixtures.evidence import checklist_with_evidence
 from tests.support.fixtures.helm import fixed_helm_app
@@ -93,6 +94,10 @@ SHOTS: dict[str, tuple[tuple[int, int], Callable[..., Awaitable[None]] | None, s
                             "the Rollout view (o): a canary paused at step 3, its analysis measuring"),
     "rollout-analysis-failed-160x48": ((160, 48), rollout_view("aborted"),
                                        "the Rollout view (o): an -errors canary aborted by analysis, and why"),
+    # The Rollout row and its fast path, on the captured canary (fixtures/rollout-canary.json).
+    "rollout-row-aborted-120x30": ((120, 30), None, "an Argo Rollout aborted by its analysis: Degraded, its row"),
+    "rollout-back-to-stable": ((100, 34), open_rollout_confirmation,
+                               "b on a canary in flight: undo onto stable, the plugin's command, the guard"),
 }
 
 
@@ -102,6 +107,10 @@ async def shoot(name: str, out: Path) -> Path:
         app = fixed_helm_app(stuck=name == "helm-stuck")
     elif name.startswith("database"):
         app = fixed_database_app()
+    elif name == "rollout-row-aborted-120x30":
+        app = canary_app("aborted")
+    elif name == "rollout-back-to-stable":
+        app = canary_app("paused")
     else:
         app = fixed_app(config=METRICS_CONFIG) if name.startswith(("metrics", "alerts")) else fixed_app()
     async with app.run_test(size=size) as pilot:
