@@ -112,7 +112,9 @@ class Watcher(threading.Thread):
             response = s.method(*s.args, **s.kwargs, limit=LIST_PAGE, _continue=token, _preload_content=False,
                                 _request_timeout=30)
             body = json.loads(response.data)
-            page = (_slim(o) for o in body.get("items") or ())
+            if not isinstance(body, dict):
+                raise ConsoleError(f"The API server's list of {s.kind}s is not a JSON object; retrying.")
+            page = (o for o in map(_slim, body.get("items") or ()) if o is not None)
             objects.extend(map(s.transform, page) if s.transform else page)
             metadata = body.get("metadata") or {}
             token = metadata.get("continue")
@@ -136,6 +138,8 @@ class Watcher(threading.Thread):
                 if not line.strip():
                     continue
                 event = json.loads(line)
+                if not isinstance(event, dict) or not isinstance(event.get("object") or {}, dict):
+                    raise ConsoleError(f"The API server sent a malformed {s.kind} watch event; reconnecting.")
                 kind, obj = event.get("type"), event.get("object") or {}
                 if kind == "ERROR":
                     if obj.get("code") == 410:
@@ -144,15 +148,21 @@ class Watcher(threading.Thread):
                 rv = (obj.get("metadata") or {}).get("resourceVersion") or rv
                 if kind in ("ADDED", "MODIFIED", "DELETED"):
                     obj = _slim(obj)
+                    if obj is None:
+                        continue
                     self.hub.put(Changed(s.kind, kind, s.transform(obj) if s.transform else obj))
         finally:
             response.release_conn()
         return rv
 
 
-def _slim(obj: dict) -> dict:
-    """Drop managedFields: half of an object's JSON, never shown, and all of it garbage-collector work."""
-    (obj.get("metadata") or {}).pop("managedFields", None)
+def _slim(obj) -> dict | None:
+    """Drop managedFields: half of an object's JSON, never shown, and all of it garbage-collector work.
+    None for what is not an object with a name (a broken server or proxy): the state keys everything by name."""
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
+        return None
+    metadata.pop("managedFields", None)
     return obj
 
 
