@@ -319,6 +319,7 @@ class RollbackConsole(App):
         if self.size.width < NARROW:
             self.sidebar.add_class("-collapsed")
         self._refresh_scope_title()
+        self.components_table.follow = self._select
         self.components_table.focus()
         self._repaint_all()
         self.incident.resume_incident()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -36,6 +36,10 @@ class ComponentTable(KeyTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        # Told of a row the user moves to as the cursor moves, before the next frame (the app sets it): what
+        # follows the selection (revisions, stream) then paints with the cursor. ComponentHighlighted, a
+        # message, comes a frame or two later: Textual's screen timer skips a tick after an idle screen.
+        self.follow: Callable[[Ref], None] | None = None
         self._views: dict[str, object] = {}
         self._filter = ""
         self._warnings: dict[str, int] = {}  # component -> readiness warnings (tui/kube/readiness.py)
@@ -268,6 +272,11 @@ class ComponentTable(KeyTable):
         return self._filter
 
     # ---- events ------------------------------------------------------------
+
+    def watch_cursor_coordinate(self, old, new) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if old != new and self.has_focus and self.follow is not None and self.selected is not None:
+            self.follow(self.selected)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
