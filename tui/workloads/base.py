@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..core.errors import ConsoleError
+from ..core.names import TIMED_OUT_REASON
 from ..core.operations import Operation, Outcome
 from ..core.requests import Request
-from ..core.workload import Revision, WorkloadReader
+from ..core.workload import Replicas, Revision, WorkloadReader
 
 if TYPE_CHECKING:
     from kubernetes import client
@@ -32,6 +33,23 @@ class KindAction:
     verb: str  # "promoting": said while it runs
     asks: str = ""  # a question whose answer the action takes (set image: "CONTAINER=IMAGE"); "" asks nothing
     placeholder: str = ""
+
+
+class ReplicaFields:
+    """What a Deployment and an Argo Rollout keep in the same fields: replica counts, spec.paused and the
+    Progressing condition's ProgressDeadlineExceeded (their readers share these)."""
+
+    def replicas(self, obj: dict) -> Replicas:
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        return Replicas(spec.get("replicas", 1), status.get("readyReplicas", 0), status.get("updatedReplicas", 0),
+                        status.get("availableReplicas", 0))
+
+    def paused(self, obj: dict) -> bool:
+        return bool((obj.get("spec") or {}).get("paused"))
+
+    def stalled(self, obj: dict) -> bool:
+        return any(c.get("type") == "Progressing" and c.get("reason") == TIMED_OUT_REASON
+                   for c in (obj.get("status") or {}).get("conditions") or [])
 
 
 @runtime_checkable

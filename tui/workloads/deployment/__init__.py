@@ -8,10 +8,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from ...core.names import REVISION, TIMED_OUT_REASON
+from ...core.names import REVISION
 from ...core.operations import Operation, Outcome
-from ...core.workload import Replicas, Revision, RolloutStatus
-from ..base import Workload
+from ...core.workload import Revision, RolloutStatus
+from ..base import ReplicaFields, Workload
 from .history import revisions
 from .status import rollout_status
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from kubernetes import client
 
 
-class DeploymentReader:
+class DeploymentReader(ReplicaFields):
     """The pure read side, over watched objects."""
 
     kind = "Deployment"
@@ -31,20 +31,8 @@ class DeploymentReader:
     def rollout_status(self, obj: dict) -> RolloutStatus:
         return rollout_status(obj)
 
-    def replicas(self, obj: dict) -> Replicas:
-        spec, status = obj.get("spec") or {}, obj.get("status") or {}
-        return Replicas(spec.get("replicas", 1), status.get("readyReplicas", 0), status.get("updatedReplicas", 0),
-                        status.get("availableReplicas", 0))
-
     def revision(self, obj: dict) -> str:
         return ((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION, "")
-
-    def paused(self, obj: dict) -> bool:
-        return bool((obj.get("spec") or {}).get("paused"))
-
-    def stalled(self, obj: dict) -> bool:
-        return any(c.get("type") == "Progressing" and c.get("reason") == TIMED_OUT_REASON
-                   for c in (obj.get("status") or {}).get("conditions") or [])
 
     def failed(self, obj: dict) -> str:
         return ""  # a Deployment's failure is its progress deadline (`stalled`)

@@ -19,13 +19,12 @@ from ...core.rollout import (
     PAUSED,
     ROLLOUT_KIND,
     ROLLOUT_REVISION,
-    TIMED_OUT_REASON,
     RolloutSummary,
     summarize,
 )
 from ...core.state import image_tag
-from ...core.workload import Replicas, Revision, RolloutStatus
-from ..base import KindAction, Workload
+from ...core.workload import Revision, RolloutStatus
+from ..base import KindAction, ReplicaFields, Workload
 from .history import revisions
 from .status import rollout_status
 
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
 ROLLOUTS_PATH = "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/rollouts"
 
 
-class RolloutReader:
+class RolloutReader(ReplicaFields):
     """The pure read side, over watched objects."""
 
     kind = ROLLOUT_KIND
@@ -47,21 +46,10 @@ class RolloutReader:
     def rollout_status(self, obj: dict) -> RolloutStatus:
         return rollout_status(obj)
 
-    def replicas(self, obj: dict) -> Replicas:
-        spec, status = obj.get("spec") or {}, obj.get("status") or {}
-        return Replicas(spec.get("replicas", 1), status.get("readyReplicas", 0), status.get("updatedReplicas", 0),
-                        status.get("availableReplicas", 0))
+    # paused() is spec.paused (p resumes it); a canary waiting at a pause step is not paused: P promotes it.
 
     def revision(self, obj: dict) -> str:
         return ((obj.get("metadata") or {}).get("annotations") or {}).get(ROLLOUT_REVISION, "")
-
-    def paused(self, obj: dict) -> bool:
-        """Manually paused (spec.paused): p resumes it. A canary waiting at a pause step is not: P promotes."""
-        return bool((obj.get("spec") or {}).get("paused"))
-
-    def stalled(self, obj: dict) -> bool:
-        return any(c.get("type") == "Progressing" and c.get("reason") == TIMED_OUT_REASON
-                   for c in (obj.get("status") or {}).get("conditions") or [])
 
     def failed(self, obj: dict) -> str:
         """An aborted update, from upstream's RolloutAborted message: "aborted by the analysis: Metric
