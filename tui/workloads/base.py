@@ -52,6 +52,29 @@ class ReplicaFields:
                    for c in (obj.get("status") or {}).get("conditions") or [])
 
 
+def pick_revision(replicasets: list[dict], to_revision: int, revision_of) -> dict | None:
+    """The ReplicaSet of `to_revision`, or for 0 the one before the newest (None: there is none), as kubectl's
+    rollback.go deploymentRevision and the plugin's undo.go rolloutRevision both pick it; ReplicaSets whose
+    revision is not a number are skipped."""
+    latest_rev, previous, previous_rev = -1, None, -1
+    latest = None
+    for rs in replicasets:
+        try:
+            v = revision_of(rs)
+        except ValueError:
+            continue
+        if to_revision == 0:
+            if latest_rev < v:
+                previous, previous_rev, latest, latest_rev = latest, latest_rev, rs, v
+            elif previous_rev < v:
+                previous, previous_rev = rs, v
+        elif to_revision == v:
+            return rs
+    if to_revision > 0:
+        raise ConsoleError(f"unable to find specified revision {to_revision} in history")
+    return previous
+
+
 @runtime_checkable
 class HistoryViewer(Protocol):
     def history(self, api: client.ApiClient, namespace: str, name: str) -> list[Revision]: ...

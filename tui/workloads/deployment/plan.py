@@ -36,6 +36,7 @@ from ...kube.endpoints import pod_ready as _pod_ready
 from ...kube.endpoints import services_of as _services_of
 from ...kube.rest import call as _call
 from ...kube.rest import list_all as _list
+from ..base import pick_revision
 from .diff import pod_template_diff
 from .history import (
     _annotations,
@@ -151,22 +152,7 @@ def _rollback_annotations(deployment: dict, rs: dict) -> dict[str, str]:
 def _revision_replicaset(deployment: dict, replicasets: list[dict], to_revision: int) -> dict:
     """rollback.go deploymentRevision: the ReplicaSet of `to_revision`, or the second newest for 0."""
     old, new = _split_replicasets(deployment, replicasets)
-    latest, latest_rev, previous, previous_rev = None, -1, None, -1
-    for rs in old + ([new] if new is not None else []):
-        try:
-            v = revision_of(rs)
-        except ValueError:
-            continue
-        if to_revision == 0:
-            if latest_rev < v:
-                previous, previous_rev = latest, latest_rev
-                latest, latest_rev = rs, v
-            elif previous_rev < v:
-                previous, previous_rev = rs, v
-        elif to_revision == v:
-            return rs
-    if to_revision > 0:
-        raise ConsoleError(f"unable to find specified revision {to_revision} in history")
+    previous = pick_revision(old + ([new] if new is not None else []), to_revision, revision_of)
     if previous is None:
         raise ConsoleError(f"no rollout history found for deployment {json.dumps(_meta(deployment).get('name', ''))}")
     return previous

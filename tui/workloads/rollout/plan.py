@@ -37,6 +37,7 @@ from ...core.operations import Operation
 from ...core.rollout import current_step, pod_hash, steps_of, summarize
 from ...core.times import rfc3339
 from ...core.validate import sanitize_text, validate_name, validate_namespace
+from ..base import pick_revision
 from ..deployment.diff import pod_template_diff
 from ..deployment.history import selector_string
 from . import rest
@@ -284,21 +285,7 @@ def plan_set_image(rollout: dict, replicasets: list[dict], container_image: str)
 
 def revision_replicaset(rollout: dict, replicasets: list[dict], to_revision: int) -> dict:
     """undo.go rolloutRevision: that revision's ReplicaSet, or the second newest for 0."""
-    latest, latest_rev, previous, previous_rev = None, -1, None, -1
-    for rs in replicasets:
-        try:
-            v = revision_of(rs)
-        except ValueError:
-            continue
-        if to_revision == 0:
-            if latest_rev < v:
-                previous, previous_rev, latest, latest_rev = latest, latest_rev, rs, v
-            elif previous_rev < v:
-                previous, previous_rev = rs, v
-        elif to_revision == v:
-            return rs
-    if to_revision > 0:
-        raise ConsoleError(f"unable to find specified revision {to_revision} in history")
+    previous = pick_revision(replicasets, to_revision, revision_of)
     if previous is None:
         raise ConsoleError(f'no revision found for rollout "{_meta(rollout).get("name", "")}"')
     return previous
